@@ -1,0 +1,573 @@
+//! `mailwire`: the command-line face of Mailwire, for scripts and support staff.
+//!
+//! It parses arguments, calls `mailwire-core`, and prints. Exit status: 0 when every step passed
+//! or was skipped, 1 when a check failed, 2 for bad input or usage, 130 when cancelled.
+
+mod output;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mailwire_core::check::{Progress, Report};
+use mailwire_core::google::{self, GoogleInput, GoogleSettings};
+use mailwire_core::http::{Http, HttpSettings, ProxySettings};
+use mailwire_core::microsoft::{self, Cloud, Credential, MicrosoftInput, MicrosoftSettings};
+use mailwire_core::profile::{self, GoogleProfile, LastCheck, Profile, ProviderSettings, RunOptions};
+use mailwire_core::secret::{KeyringStore, SecretKind, SecretStore, SecretString};
+use mailwire_core::store::{self, Store};
+use mailwire_core::token::TokenCache;
+use mailwire_core::{diagnose, validate};
+
+#[derive(Parser)]
+#[command(
+    name = "mailwire",
+    version,
+    about = "Set up and verify sending mail through the Microsoft Graph and Gmail APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+#[derive(Args, Clone)]
+struct NetworkArgs {
+    /// Extra CA certificates (PEM bundle or DER) to trust, e.g. a TLS-inspecting proxy's root.
+    #[arg(long, global = true, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// Proxy URL for all requests (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY and system settings).
+    #[arg(long, global = true, value_name = "URL")]
+    proxy: Option<String>,
+    /// Overall timeout per request, in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+    /// Connect timeout, in seconds.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    connect_timeout: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the checks of a connection (and send a test email with --to).
+    Check(CheckArgs),
+    /// Google Workspace helpers.
+    Google {
+        #[command(subcommand)]
+        command: GoogleCommand,
+    },
+    /// Saved connections.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct CheckArgs {
+    #[command(subcommand)]
+    provider: Option<CheckProvider>,
+    /// A saved connection's name or ID.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Send the test email to this address.
+    #[arg(long, value_name = "ADDRESS")]
+    to: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum CheckProvider {
+    /// Microsoft 365: client credentials, Mail.Send, Graph sendMail. The secret comes from
+    /// MAILWIRE_CLIENT_SECRET or standard input, never from the command line.
+    Microsoft(MicrosoftArgs),
+    /// Google Workspace: service account key, domain-wide delegation, Gmail API.
+    Google(GoogleArgs),
+}
+
+#[derive(Args, Clone)]
+struct MicrosoftArgs {
+    /// Directory (tenant) ID or a verified domain.
+    #[arg(long)]
+    tenant: String,
+    /// Application (client) ID.
+    #[arg(long)]
+    client_id: String,
+    /// The mailbox to send from.
+    #[arg(long)]
+    sender: String,
+    #[arg(long, value_name = "ADDRESS")]
+    to: Option<String>,
+    #[arg(long, value_enum, default_value_t = CloudArg::Global)]
+    cloud: CloudArg,
+    /// Read the client secret from standard input instead of MAILWIRE_CLIENT_SECRET.
+    #[arg(long)]
+    client_secret_stdin: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Clone)]
+struct GoogleArgs {
+    /// The service account's JSON key file.
+    #[arg(long, value_name = "PATH")]
+    key_file: PathBuf,
+    /// The Workspace user to send as.
+    #[arg(long)]
+    sender: String,
+    #[arg(long, value_name = "ADDRESS")]
+    to: Option<String>,
+    /// OAuth scope to check (repeatable); default https://mail.google.com/.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CloudArg {
+    Global,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(value: CloudArg) -> Self {
+        match value {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::Usgov => Cloud::Usgov,
+            CloudArg::UsgovDod => Cloud::UsgovDod,
+            CloudArg::China => Cloud::China,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum GoogleCommand {
+    /// Print the client ID, scopes and the prefilled Admin console link for domain-wide delegation.
+    ShowDelegation {
+        #[arg(long, value_name = "PATH")]
+        key_file: PathBuf,
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// List saved connections.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one connection (never its secrets).
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a new connection; its secret goes to the system keychain.
+    Add {
+        #[command(subcommand)]
+        provider: AddProvider,
+    },
+    /// Delete a connection and its secrets.
+    Remove { name: String },
+    /// Rename a connection.
+    Rename { name: String, new_name: String },
+    /// Print a connection as JSON without secrets, to move it to another computer.
+    Export {
+        name: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import an exported connection; its secret is asked for (MAILWIRE_CLIENT_SECRET,
+    /// --client-secret-stdin or --key-file).
+    Import {
+        file: PathBuf,
+        /// Save it under another name.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        client_secret_stdin: bool,
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AddProvider {
+    Microsoft {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        args: MicrosoftArgs,
+    },
+    Google {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        args: GoogleArgs,
+    },
+}
+
+/// A failure that ends the command with a message and an exit status.
+struct Exit {
+    code: u8,
+    message: String,
+}
+
+impl Exit {
+    fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for Exit {
+    fn from(error: E) -> Self {
+        Exit::usage(error.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailwire: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(exit) => {
+            eprintln!("mailwire: {}", exit.message);
+            ExitCode::from(exit.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Exit> {
+    match cli.command {
+        Command::Check(args) => check(args, &cli.network).await,
+        Command::Google { command: GoogleCommand::ShowDelegation { key_file, scopes, json } } => {
+            show_delegation(&key_file, scopes, json)
+        }
+        Command::Profile { command } => profile_command(command).await,
+    }
+}
+
+fn http(network: &NetworkArgs) -> Result<Http, Exit> {
+    let proxy = network.proxy.as_ref().map(|url| ProxySettings {
+        url: url.clone(),
+        username: std::env::var("MAILWIRE_PROXY_USER").ok(),
+        password: std::env::var("MAILWIRE_PROXY_PASSWORD").ok().map(SecretString::new),
+    });
+    let settings = HttpSettings {
+        connect_timeout: Duration::from_secs(network.connect_timeout.max(1)),
+        request_timeout: Duration::from_secs(network.timeout.max(1)),
+        proxy,
+        ca_file: network.ca_file.clone(),
+        ..HttpSettings::default()
+    };
+    Ok(Http::new(settings)?)
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn microsoft_input(args: &MicrosoftArgs) -> MicrosoftInput {
+    MicrosoftInput {
+        tenant: args.tenant.clone(),
+        client_id: args.client_id.clone(),
+        cloud: args.cloud.into(),
+        authority_host: env_nonempty("MAILWIRE_MS_AUTHORITY_HOST"),
+        graph_url: env_nonempty("MAILWIRE_GRAPH_URL"),
+    }
+}
+
+fn google_input(scopes: Vec<String>) -> GoogleInput {
+    GoogleInput {
+        scopes,
+        token_url: env_nonempty("MAILWIRE_GOOGLE_TOKEN_URL"),
+        gmail_url: env_nonempty("MAILWIRE_GMAIL_URL"),
+    }
+}
+
+/// The client secret, from standard input or MAILWIRE_CLIENT_SECRET; never from arguments.
+fn client_secret(from_stdin: bool) -> Result<Option<SecretString>, Exit> {
+    if from_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(64 * 1024)
+            .read_to_string(&mut text)
+            .map_err(|e| Exit::usage(format!("cannot read the secret from standard input: {e}")))?;
+        let secret = SecretString::new(text.trim_end_matches(['\r', '\n']).to_string());
+        return if secret.is_empty() {
+            Err(Exit::usage("the client secret on standard input is empty"))
+        } else {
+            Ok(Some(secret))
+        };
+    }
+    Ok(std::env::var("MAILWIRE_CLIENT_SECRET").ok().filter(|s| !s.trim().is_empty()).map(SecretString::new))
+}
+
+fn require_secret(from_stdin: bool) -> Result<SecretString, Exit> {
+    client_secret(from_stdin)?.ok_or_else(|| {
+        Exit::usage("missing client secret: set MAILWIRE_CLIENT_SECRET or pipe it with --client-secret-stdin (it is never taken from arguments)")
+    })
+}
+
+async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
+    let http = http(network)?;
+    let cache = TokenCache::default();
+    match (args.provider, args.profile) {
+        (Some(CheckProvider::Microsoft(ms)), _) => {
+            let settings = MicrosoftSettings::validate(&microsoft_input(&ms), &ms.sender)?;
+            let recipient = ms.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
+            let credential = Credential::Secret(require_secret(ms.client_secret_stdin)?);
+            let options = microsoft::CheckOptions { profile_name: None, recipient };
+            let printer = output::Printer::new(ms.json);
+            let progress = |event: Progress<'_>| printer.progress(event);
+            let report =
+                cancellable(microsoft::run_check(&http, &settings, Some(&credential), &options, &cache, &progress)).await?;
+            Ok(printer.finish(&report))
+        }
+        (Some(CheckProvider::Google(g)), _) => {
+            let key = google::read_key_file(&g.key_file)?;
+            let settings = GoogleSettings::validate(&google_input(g.scopes.clone()), &key.facts, &g.sender)?;
+            let recipient = g.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
+            let options = google::CheckOptions { profile_name: None, recipient };
+            let printer = output::Printer::new(g.json);
+            let progress = |event: Progress<'_>| printer.progress(event);
+            let report = cancellable(google::run_check(&http, &settings, Ok(&key), &options, &cache, &progress)).await?;
+            Ok(printer.finish(&report))
+        }
+        (None, Some(name)) => {
+            let store = Store::open_default()?;
+            let profile = store.find(&name)?;
+            let secret = match profile.settings {
+                ProviderSettings::Microsoft(_) => client_secret(false)?,
+                ProviderSettings::Google(_) => None,
+            };
+            let keychain = KeyringStore::for_this_build();
+            let options = RunOptions { send: args.to.is_some() || profile.recipient.is_some(), recipient: args.to.clone() };
+            let printer = output::Printer::new(args.json);
+            let progress = |event: Progress<'_>| printer.progress(event);
+            let report = cancellable(profile::run_profile_check(&profile, &keychain, secret, &http, &cache, &options, &progress))
+                .await??;
+            record_last_check(&store, &profile.id, &report);
+            Ok(printer.finish(&report))
+        }
+        (None, None) => Err(Exit::usage("say what to check: 'mailwire check microsoft …', 'mailwire check google …' or 'mailwire check --profile NAME'")),
+    }
+}
+
+/// Runs a check until it finishes or Ctrl-C arrives; dropping the future cancels its requests.
+async fn cancellable<T>(work: impl std::future::Future<Output = T>) -> Result<T, Exit> {
+    tokio::select! {
+        result = work => Ok(result),
+        _ = tokio::signal::ctrl_c() => Err(Exit { code: 130, message: "cancelled; nothing was saved".into() }),
+    }
+}
+
+fn record_last_check(store: &Store, id: &str, report: &Report) {
+    let result = store.update(|profiles| {
+        if let Some(p) = profiles.iter_mut().find(|p| p.id == id) {
+            p.last_check = Some(LastCheck::from_report(report));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        eprintln!("mailwire: the result could not be saved with the connection: {e}");
+    }
+}
+
+fn show_delegation(key_file: &std::path::Path, scopes: Vec<String>, json: bool) -> Result<u8, Exit> {
+    let key = google::read_key_file(key_file)?;
+    let scopes = if scopes.is_empty() { vec![google::SCOPE_FULL.to_string()] } else { scopes };
+    let url = diagnose::delegation_url(&key.facts.client_id, &scopes);
+    if json {
+        let value = serde_json::json!({
+            "client_id": key.facts.client_id,
+            "client_email": key.facts.client_email,
+            "project_id": key.facts.project_id,
+            "scopes": scopes,
+            "scope_string": google::scope_string(&scopes),
+            "admin_console_url": url,
+        });
+        println!("{value}");
+    } else {
+        println!("Service account: {}", key.facts.client_email);
+        println!("Client ID:       {}", key.facts.client_id);
+        println!("OAuth scopes:    {}", google::scope_string(&scopes));
+        println!();
+        println!("In the Google Admin console go to Security → Access and data control → API controls →");
+        println!("Manage domain-wide delegation → Add new, paste the Client ID and the scopes, and Authorize.");
+        println!("Or open this prefilled page:");
+        println!("{url}");
+    }
+    Ok(0)
+}
+
+async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
+    let store = Store::open_default()?;
+    let keychain = KeyringStore::for_this_build();
+    match command {
+        ProfileCommand::List { json } => {
+            let loaded = store.load()?;
+            warn_recovered(loaded.recovered.as_deref());
+            output::print_profiles(&loaded.profiles, json);
+            Ok(0)
+        }
+        ProfileCommand::Show { name, json } => {
+            let profile = store.find(&name)?;
+            let stored = keychain.get(&profile.id, profile.required_secret()).map(|s| s.is_some());
+            output::print_profile(&profile, stored, json);
+            Ok(0)
+        }
+        ProfileCommand::Add { provider } => {
+            let (profile, secret) = match provider {
+                AddProvider::Microsoft { name, args } => {
+                    let secret = require_secret(args.client_secret_stdin)?;
+                    let settings = ProviderSettings::Microsoft(microsoft_input(&args));
+                    (Profile::new(&name, settings, &args.sender, args.to.as_deref()), secret)
+                }
+                AddProvider::Google { name, args } => {
+                    let key = google::read_key_file(&args.key_file)?;
+                    let settings = ProviderSettings::Google(GoogleProfile {
+                        key: key.facts.clone(),
+                        input: google_input(args.scopes),
+                    });
+                    (Profile::new(&name, settings, &args.sender, args.to.as_deref()), key.private_key)
+                }
+            };
+            save_new_profile(&store, &keychain, profile, &secret)?;
+            Ok(0)
+        }
+        ProfileCommand::Remove { name } => {
+            let (removed, recovered) = store.update(|profiles| {
+                let found = store::find_in(profiles, &name)
+                    .map(|p| p.id.clone())
+                    .ok_or_else(|| store::StoreError::NotFound(name.clone()))?;
+                let index = profiles.iter().position(|p| p.id == found).expect("found above");
+                Ok(profiles.remove(index))
+            })?;
+            warn_recovered(recovered.as_deref());
+            if let Err(e) = keychain.delete_all(&removed.id) {
+                eprintln!(
+                    "mailwire: the connection was removed, but its secrets could not be deleted from the keychain: {e}"
+                );
+            }
+            println!("Removed '{}' and its stored secrets.", removed.name);
+            Ok(0)
+        }
+        ProfileCommand::Rename { name, new_name } => {
+            let check = validate::check_field("name", &new_name);
+            if check.level == validate::Level::Error {
+                return Err(Exit::usage(check.message));
+            }
+            store.update(|profiles| {
+                store::ensure_unique_name(profiles, &new_name, None)?;
+                let found = store::find_in(profiles, &name)
+                    .map(|p| p.id.clone())
+                    .ok_or_else(|| store::StoreError::NotFound(name.clone()))?;
+                let profile = profiles.iter_mut().find(|p| p.id == found).expect("found above");
+                profile.name = new_name.trim().to_string();
+                profile.updated_at = chrono::Utc::now();
+                Ok(())
+            })?;
+            println!("Renamed '{name}' to '{}'.", new_name.trim());
+            Ok(0)
+        }
+        ProfileCommand::Export { name, output } => {
+            let profile = store.find(&name)?;
+            let text =
+                serde_json::to_string_pretty(&mailwire_core::store::export(&profile)).expect("profiles serialise");
+            match output {
+                Some(path) => std::fs::write(&path, text + "\n")
+                    .map_err(|e| Exit::usage(format!("cannot write {}: {e}", path.display())))?,
+                None => println!("{text}"),
+            }
+            Ok(0)
+        }
+        ProfileCommand::Import { file, name, client_secret_stdin, key_file } => {
+            let bytes = read_limited(&file)?;
+            let mut profile = mailwire_core::store::import(&bytes)?;
+            if let Some(name) = name {
+                profile.name = name;
+            }
+            let secret = match &mut profile.settings {
+                ProviderSettings::Microsoft(_) => require_secret(client_secret_stdin)?,
+                ProviderSettings::Google(google_profile) => {
+                    let path = key_file.ok_or_else(|| {
+                        Exit::usage("this connection needs its service account key: add --key-file PATH")
+                    })?;
+                    let key = google::read_key_file(&path)?;
+                    if key.facts.client_email != google_profile.key.client_email {
+                        return Err(Exit::usage(format!(
+                            "the key file belongs to {}, but the connection uses {}",
+                            key.facts.client_email, google_profile.key.client_email
+                        )));
+                    }
+                    google_profile.key = key.facts;
+                    key.private_key
+                }
+            };
+            save_new_profile(&store, &keychain, profile, &secret)?;
+            Ok(0)
+        }
+    }
+}
+
+fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Exit> {
+    let file = std::fs::File::open(path).map_err(|e| Exit::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut bytes = Vec::new();
+    file.take(1024 * 1024 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Exit::usage(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.len() > 1024 * 1024 {
+        return Err(Exit::usage(format!("{} is too large to be an exported connection", path.display())));
+    }
+    Ok(bytes)
+}
+
+/// Keychain first: when it refuses, nothing is saved, so no connection exists without its secret.
+fn save_new_profile(
+    store: &Store,
+    keychain: &dyn SecretStore,
+    profile: Profile,
+    secret: &SecretString,
+) -> Result<(), Exit> {
+    profile.validate().map_err(|e| Exit::usage(e.to_string()))?;
+    let kind: SecretKind = profile.required_secret();
+    keychain.put(&profile.id, kind, secret)?;
+    let saved = store.update(|profiles| {
+        store::ensure_unique_name(profiles, &profile.name, None)?;
+        profiles.push(profile.clone());
+        Ok(())
+    });
+    if let Err(e) = saved {
+        let _ = keychain.delete_all(&profile.id);
+        return Err(e.into());
+    }
+    println!("Saved '{}' ({}); its secret is in the system keychain.", profile.name, profile.provider().display_name());
+    Ok(())
+}
+
+fn warn_recovered(recovered: Option<&str>) {
+    if let Some(message) = recovered {
+        eprintln!("mailwire: warning: {message}");
+    }
+}

@@ -1,0 +1,222 @@
+//! Saved connections: what is kept about each, and how a saved one becomes a runnable check.
+//!
+//! A profile holds only non-secret settings and the public facts of a Google key; its secrets are
+//! in the [`SecretStore`] under `{profile id}/{kind}`. Raw inputs stay raw here and are validated
+//! each time a check runs, so a profile saved by an older version never skips today's rules.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::check::{ProgressFn, Provider, Report};
+use crate::diagnose::Finding;
+use crate::google::{self, GoogleInput, GoogleSettings, KeyFacts, ServiceAccountKey};
+use crate::http::Http;
+use crate::microsoft::{self, Credential, MicrosoftInput, MicrosoftSettings};
+use crate::secret::{SecretKind, SecretStore, SecretStoreError};
+use crate::token::TokenCache;
+use crate::validate::{self, FieldError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "provider", rename_all = "lowercase")]
+pub enum ProviderSettings {
+    Microsoft(MicrosoftInput),
+    Google(GoogleProfile),
+}
+
+impl ProviderSettings {
+    pub fn provider(&self) -> Provider {
+        match self {
+            ProviderSettings::Microsoft(_) => Provider::Microsoft,
+            ProviderSettings::Google(_) => Provider::Google,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoogleProfile {
+    /// The imported key's public facts; its private key is in the keychain.
+    pub key: KeyFacts,
+    #[serde(flatten)]
+    pub input: GoogleInput,
+}
+
+/// How the last check of a connection ended, for the connections list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastCheck {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub failed_step: Option<String>,
+    pub code: Option<String>,
+}
+
+impl LastCheck {
+    pub fn from_report(report: &Report) -> Self {
+        let failed = report.first_failure();
+        Self {
+            at: report.started_at,
+            ok: report.ok,
+            failed_step: failed.map(|s| s.title.clone()),
+            code: failed.and_then(|s| s.code.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub settings: ProviderSettings,
+    pub sender: String,
+    #[serde(default)]
+    pub recipient: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub last_check: Option<LastCheck>,
+    /// Demo connections against the built-in sandbox, badged as such.
+    #[serde(default)]
+    pub sandbox: bool,
+}
+
+impl Profile {
+    pub fn new(name: &str, settings: ProviderSettings, sender: &str, recipient: Option<&str>) -> Self {
+        let now = Utc::now();
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.trim().to_string(),
+            settings,
+            sender: sender.trim().to_string(),
+            recipient: recipient.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string),
+            created_at: now,
+            updated_at: now,
+            last_check: None,
+            sandbox: false,
+        }
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.settings.provider()
+    }
+
+    /// Validates what can be validated without secrets: a profile that fails this is not saved.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if self.name.trim().is_empty() {
+            return Err(FieldError::new("name", "Give the connection a name.").into());
+        }
+        if let Some(recipient) = &self.recipient {
+            validate::email("recipient", recipient)?;
+        }
+        match &self.settings {
+            ProviderSettings::Microsoft(input) => {
+                MicrosoftSettings::validate(input, &self.sender)
+                    .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_ms(&e)))?;
+            }
+            ProviderSettings::Google(google) => {
+                GoogleSettings::validate(&google.input, &google.key, &self.sender)
+                    .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_google(&e)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The secret kind this profile cannot run without.
+    pub fn required_secret(&self) -> SecretKind {
+        match self.settings {
+            ProviderSettings::Microsoft(_) => SecretKind::ClientSecret,
+            ProviderSettings::Google(_) => SecretKind::GooglePrivateKey,
+        }
+    }
+}
+
+fn field_of_ms(e: &microsoft::SettingsError) -> String {
+    match e {
+        microsoft::SettingsError::Field(f) => f.field.clone(),
+        microsoft::SettingsError::Endpoint(_) => "endpoint".into(),
+    }
+}
+
+fn field_of_google(e: &google::SettingsError) -> String {
+    match e {
+        google::SettingsError::Field(f) => f.field.clone(),
+        google::SettingsError::Endpoint(_) => "endpoint".into(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{0}")]
+    Invalid(String, String),
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+}
+
+impl From<FieldError> for ProfileError {
+    fn from(e: FieldError) -> Self {
+        ProfileError::Invalid(e.message, e.field)
+    }
+}
+
+/// Where a check sends its test email, if anywhere.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Send the test email (to `recipient`, or else the profile's test recipient).
+    pub send: bool,
+    pub recipient: Option<String>,
+}
+
+/// Runs the checks of a saved connection, reading its secret from `secrets`. A secret given in
+/// `secret_override` (CLI environment) takes its place.
+pub async fn run_profile_check(
+    profile: &Profile,
+    secrets: &dyn SecretStore,
+    secret_override: Option<crate::secret::SecretString>,
+    http: &Http,
+    cache: &TokenCache,
+    options: &RunOptions,
+    progress: ProgressFn<'_>,
+) -> Result<Report, ProfileError> {
+    let recipient_text = options.recipient.clone().or_else(|| profile.recipient.clone());
+    let recipient = match (options.send, recipient_text) {
+        (true, Some(text)) => Some(validate::email("recipient", &text)?),
+        _ => None,
+    };
+    let stored = match secret_override {
+        Some(secret) => Ok(Some(secret)),
+        None => secrets.get(&profile.id, profile.required_secret()),
+    };
+    let name = Some(profile.name.clone());
+    match &profile.settings {
+        ProviderSettings::Microsoft(input) => {
+            let settings = MicrosoftSettings::validate(input, &profile.sender)
+                .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_ms(&e)))?;
+            let credential = stored?.map(Credential::Secret);
+            let options = microsoft::CheckOptions { profile_name: name, recipient };
+            Ok(microsoft::run_check(http, &settings, credential.as_ref(), &options, cache, progress).await)
+        }
+        ProviderSettings::Google(google_profile) => {
+            let settings = GoogleSettings::validate(&google_profile.input, &google_profile.key, &profile.sender)
+                .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_google(&e)))?;
+            let key = match stored {
+                Ok(Some(private_key)) => Ok(ServiceAccountKey { facts: google_profile.key.clone(), private_key }),
+                Ok(None) => Err(Finding {
+                    title: "The service account key is not in the system keychain".into(),
+                    code: Some("missing-key".into()),
+                    fix: vec![
+                        "Edit the connection and import the service account's JSON key file again (Choose key file…)."
+                            .into(),
+                    ],
+                    links: vec![],
+                }),
+                Err(e) => {
+                    Err(Finding { title: e.to_string(), code: Some("keychain".into()), fix: vec![], links: vec![] })
+                }
+            };
+            let options = google::CheckOptions { profile_name: name, recipient };
+            Ok(google::run_check(http, &settings, key.as_ref().map_err(Clone::clone), &options, cache, progress).await)
+        }
+    }
+}
