@@ -1,7 +1,60 @@
-//! The Mailwire desktop shell: a Tauri window over `mailwire-core`. Commands are thin adapters.
+//! The Mailwire desktop shell: a Tauri window over `mailwire-core`.
+//!
+//! Commands in [`commands`] are thin adapters: they parse arguments, call one core function and
+//! return a DTO. No command ever returns a secret or a token; the webview learns only that a secret
+//! is stored. The Google key is read in Rust and its private key goes straight to the keychain.
+
+pub mod commands;
+mod logging;
+mod menu;
+pub mod sandbox;
+pub mod state;
+
+use tauri::Manager;
+
+/// Builds the app with every command registered; the binary and the tests share it.
+pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![
+        commands::list_profiles,
+        commands::get_profile,
+        commands::save_profile,
+        commands::delete_profile,
+        commands::duplicate_profile,
+        commands::validate_field,
+        commands::import_google_key,
+        commands::google_delegation_info,
+        commands::run_check,
+        commands::cancel_check,
+        commands::get_last_report,
+        commands::export_report,
+        commands::save_report,
+        commands::start_sandbox,
+        commands::open_link,
+        commands::open_log_folder,
+        commands::app_info,
+        commands::first_paint,
+    ])
+}
 
 pub fn run() {
-    tauri::Builder::default()
+    let log_guard = logging::init();
+    builder()
+        // Must come first: a second launch hands over to the running window and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_opener::init())
+        .setup(|app| {
+            let state = state::AppState::from_environment()?;
+            app.manage(state);
+            menu::install(app)?;
+            Ok(())
+        })
         .run(tauri::generate_context!())
-        .expect("error while running the Mailwire window");
+        .expect("the Mailwire window could not start");
+    drop(log_guard);
 }

@@ -187,3 +187,50 @@ impl<'a> Pipeline<'a> {
 
 /// A progress callback that ignores everything.
 pub fn no_progress(_: Progress<'_>) {}
+
+impl Report {
+    /// The report as Markdown for a ticket or an email to support. Trace IDs stay in the details;
+    /// secrets and tokens never enter a report in the first place.
+    pub fn to_markdown(&self) -> String {
+        let mut text = format!(
+            "# Mailwire check: {}{}\n\n",
+            self.provider.display_name(),
+            self.profile.as_deref().map(|p| format!(" — {p}")).unwrap_or_default()
+        );
+        text.push_str(&format!("- Started: {}\n", self.started_at.to_rfc3339()));
+        text.push_str(&format!(
+            "- Result: {}\n\n",
+            match self.first_failure() {
+                None => "all checks passed".to_string(),
+                Some(step) => format!(
+                    "failed at \"{}\"{}",
+                    step.title,
+                    step.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+            }
+        ));
+        text.push_str("| | Step | Time | Detail |\n|---|---|---|---|\n");
+        for step in &self.steps {
+            text.push_str(&format!(
+                "| {} | {} | {} ms | {} |\n",
+                step.status.symbol(),
+                step.title,
+                step.duration_ms,
+                step.detail.replace('|', "\\|").replace('\n', " ")
+            ));
+        }
+        for step in self.steps.iter().filter(|s| !s.fix.is_empty()) {
+            text.push_str(&format!("\n## How to fix: {}\n\n", step.title));
+            if let Some(code) = &step.code {
+                text.push_str(&format!("Provider code: `{code}`\n\n"));
+            }
+            for (n, line) in step.fix.iter().enumerate() {
+                text.push_str(&format!("{}. {line}\n", n + 1));
+            }
+            for link in &step.links {
+                text.push_str(&format!("\n<{link}>\n"));
+            }
+        }
+        text
+    }
+}

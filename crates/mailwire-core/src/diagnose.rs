@@ -114,6 +114,22 @@ pub fn mail_send_not_consented(portal: &str, client_id: &str, code: &str) -> Fin
     )
 }
 
+/// Graph answers `ErrorAccessDenied` when the token has app roles but not Mail.Send: typically
+/// Mail.Send was added as a Delegated permission.
+pub fn mail_send_delegated_only(portal: &str, client_id: &str) -> Finding {
+    Finding::new(
+        "Access denied: Mail.Send is not granted as an Application permission",
+        Some("ErrorAccessDenied".into()),
+        steps(&[
+            "In the Entra admin center open App registrations → your app → API permissions.",
+            "Look at the Type column of Mail.Send: it must say Application. A Delegated Mail.Send does not work for sending without a signed-in user.",
+            "Choose Add a permission → Microsoft Graph → Application permissions → Mail.Send → Add permissions, then Grant admin consent.",
+            "Run the checks again: Mailwire fetches a new token with the new permission.",
+        ]),
+        vec![app_blade(portal, client_id, "CallAnAPI")],
+    )
+}
+
 /// A one-line description of a Microsoft failure for the step's detail, with trace IDs kept.
 pub fn describe_microsoft(error: &MicrosoftError) -> String {
     match error {
@@ -321,17 +337,7 @@ fn graph(e: &crate::microsoft::GraphError, settings: &MicrosoftSettings, portal:
             ],
             vec![RBAC_FOR_APPS_DOC.into(), EXCHANGE_MAILBOXES.into()],
         ),
-        "ErrorAccessDenied" => Finding::new(
-            "Access denied: Mail.Send is probably a Delegated permission, not an Application one",
-            code,
-            steps(&[
-                "In the Entra admin center open App registrations → your app → API permissions.",
-                "Look at the Type column of Mail.Send: it must say Application. A Delegated Mail.Send does not work for background sending.",
-                "Choose Add a permission → Microsoft Graph → Application permissions → Mail.Send → Add permissions, then Grant admin consent.",
-                "Run the checks again.",
-            ]),
-            vec![app_blade(portal, client_id, "CallAnAPI")],
-        ),
+        "ErrorAccessDenied" => mail_send_delegated_only(portal, client_id),
         "ErrorInvalidUser" | "ResourceNotFound" | "Request_ResourceNotFound" => Finding::new(
             format!("The sender mailbox {sender} does not exist in this tenant"),
             code,

@@ -538,7 +538,7 @@ pub async fn run_check(
             } else {
                 Outcome::fail(
                     format!("{names} has application permissions {}, but not Mail.Send.", facts.roles.join(", ")),
-                    diagnose::mail_send_not_consented(portal, &client_id, "MailSendNotGranted"),
+                    diagnose::mail_send_delegated_only(portal, &client_id),
                 )
             }
         })

@@ -179,7 +179,10 @@ pub async fn run_profile_check(
     options: &RunOptions,
     progress: ProgressFn<'_>,
 ) -> Result<Report, ProfileError> {
-    let recipient_text = options.recipient.clone().or_else(|| profile.recipient.clone());
+    // A test email with no recipient goes to the sender's own mailbox: the person running the
+    // check usually owns it, and it proves delivery just as well.
+    let recipient_text =
+        options.recipient.clone().or_else(|| profile.recipient.clone()).or_else(|| Some(profile.sender.clone()));
     let recipient = match (options.send, recipient_text) {
         (true, Some(text)) => Some(validate::email("recipient", &text)?),
         _ => None,

@@ -1,0 +1,696 @@
+//! The commands the webview may call. Each parses its arguments, calls the core, and returns a
+//! DTO; errors cross as `{kind, message, field?}`. Nothing here returns a secret or a token.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use mailwire_core::check::{Progress, Provider, Report, Step};
+use mailwire_core::diagnose;
+use mailwire_core::google::{self, GoogleInput, KeyFacts};
+use mailwire_core::microsoft::{Cloud, MicrosoftInput};
+use mailwire_core::profile::{self, GoogleProfile, LastCheck, Profile, ProfileError, ProviderSettings, RunOptions};
+use mailwire_core::secret::{SecretKind, SecretStore, SecretString};
+use mailwire_core::store::{self, StoreError};
+use mailwire_core::validate::{self, FieldCheck};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri_plugin_opener::OpenerExt;
+
+use crate::sandbox::Sandbox;
+use crate::state::{lock, AppState};
+
+/// What the front end gets when a command fails: a kind it may branch on and a sentence to show.
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl CommandError {
+    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), field: None }
+    }
+
+    fn field(field: &str, message: impl Into<String>) -> Self {
+        Self { kind: "validation", message: message.into(), field: Some(field.to_string()) }
+    }
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NameTaken(_) => CommandError::field("name", e.to_string()),
+            StoreError::NotFound(_) => CommandError::new("not_found", e.to_string()),
+            _ => CommandError::new("storage", e.to_string()),
+        }
+    }
+}
+
+impl From<ProfileError> for CommandError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::Invalid(message, field) => CommandError::field(&field, message),
+            ProfileError::Secrets(e) => CommandError::new("keychain", e.to_string()),
+        }
+    }
+}
+
+impl From<mailwire_core::secret::SecretStoreError> for CommandError {
+    fn from(e: mailwire_core::secret::SecretStoreError) -> Self {
+        CommandError::new("keychain", e.to_string())
+    }
+}
+
+type CommandResult<T> = Result<T, CommandError>;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileSummary {
+    pub id: String,
+    pub name: String,
+    pub provider: Provider,
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub sandbox: bool,
+    pub updated_at: DateTime<Utc>,
+    pub last_check: Option<LastCheck>,
+}
+
+impl From<&Profile> for ProfileSummary {
+    fn from(p: &Profile) -> Self {
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            provider: p.provider(),
+            sender: p.sender.clone(),
+            recipient: p.recipient.clone(),
+            sandbox: p.sandbox,
+            updated_at: p.updated_at,
+            last_check: p.last_check.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MicrosoftView {
+    pub cloud: Cloud,
+    pub tenant: String,
+    pub client_id: String,
+    pub secret_stored: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoogleView {
+    pub key_stored: bool,
+    pub key: Option<KeyFacts>,
+    pub scopes: Vec<String>,
+    pub delegation_url: String,
+    pub gmail_api_url: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    pub id: String,
+    pub name: String,
+    pub provider: Provider,
+    pub sandbox: bool,
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub microsoft: Option<MicrosoftView>,
+    pub google: Option<GoogleView>,
+}
+
+fn view(state: &AppState, profile: &Profile) -> ProfileView {
+    let stored = profile.sandbox
+        || state.secrets.get(&profile.id, profile.required_secret()).map(|s| s.is_some()).unwrap_or(false);
+    let (microsoft, google) = match &profile.settings {
+        ProviderSettings::Microsoft(input) => (
+            Some(MicrosoftView {
+                cloud: input.cloud,
+                tenant: input.tenant.clone(),
+                client_id: input.client_id.clone(),
+                secret_stored: stored,
+            }),
+            None,
+        ),
+        ProviderSettings::Google(g) => (
+            None,
+            Some(GoogleView {
+                key_stored: stored,
+                key: Some(g.key.clone()),
+                scopes: g.input.scopes.clone(),
+                delegation_url: diagnose::delegation_url(&g.key.client_id, &g.input.scopes),
+                gmail_api_url: diagnose::gmail_api_url(&g.key.project_id),
+            }),
+        ),
+    };
+    ProfileView {
+        id: profile.id.clone(),
+        name: profile.name.clone(),
+        provider: profile.provider(),
+        sandbox: profile.sandbox,
+        sender: profile.sender.clone(),
+        recipient: profile.recipient.clone(),
+        microsoft,
+        google,
+    }
+}
+
+#[tauri::command]
+pub fn list_profiles(state: State<'_, AppState>) -> CommandResult<Vec<ProfileSummary>> {
+    let loaded = state.store.load()?;
+    if let Some(warning) = loaded.recovered {
+        tracing::warn!("{warning}");
+    }
+    Ok(loaded.profiles.iter().map(ProfileSummary::from).collect())
+}
+
+#[tauri::command]
+pub fn get_profile(state: State<'_, AppState>, id: String) -> CommandResult<ProfileView> {
+    let profile = state.store.find(&id)?;
+    Ok(view(&state, &profile))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MicrosoftForm {
+    pub cloud: Cloud,
+    pub tenant: String,
+    pub client_id: String,
+    /// Only when the user typed one: a saved secret stays unless replaced.
+    pub client_secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoogleForm {
+    pub import_id: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInput {
+    pub id: Option<String>,
+    pub name: String,
+    pub provider: Provider,
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub microsoft: Option<MicrosoftForm>,
+    pub google: Option<GoogleForm>,
+}
+
+/// Saves a new or edited connection. The secret goes to the keychain before the profile is
+/// written, so a keychain failure leaves everything as it was.
+#[tauri::command]
+pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandResult<ProfileView> {
+    let existing = match input.id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => Some(state.store.find(id)?),
+        None => None,
+    };
+    let recipient = input.recipient.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let import_id = input.google.as_ref().and_then(|g| g.import_id.clone());
+    let (settings, secret): (ProviderSettings, Option<(SecretKind, SecretString)>) = match input.provider {
+        Provider::Microsoft => {
+            let form = input
+                .microsoft
+                .ok_or_else(|| CommandError::field("provider", "The Microsoft settings are missing."))?;
+            let kept = existing.as_ref().and_then(|p| match &p.settings {
+                ProviderSettings::Microsoft(old) => Some(old.clone()),
+                _ => None,
+            });
+            let settings = ProviderSettings::Microsoft(MicrosoftInput {
+                tenant: form.tenant,
+                client_id: form.client_id,
+                cloud: form.cloud,
+                authority_host: kept.as_ref().and_then(|k| k.authority_host.clone()),
+                graph_url: kept.as_ref().and_then(|k| k.graph_url.clone()),
+            });
+            let secret = form
+                .client_secret
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| (SecretKind::ClientSecret, SecretString::new(s.trim().to_string())));
+            (settings, secret)
+        }
+        Provider::Google => {
+            let form =
+                input.google.ok_or_else(|| CommandError::field("provider", "The Google settings are missing."))?;
+            let scopes = if form.scopes.is_empty() { vec![google::SCOPE_FULL.to_string()] } else { form.scopes };
+            let pending = match form.import_id.as_deref() {
+                Some(import_id) => Some(lock(&state.pending_keys).get(import_id).cloned().ok_or_else(|| {
+                    CommandError::field("key", "The chosen key file is no longer available; choose it again.")
+                })?),
+                None => None,
+            };
+            let kept = existing.as_ref().and_then(|p| match &p.settings {
+                ProviderSettings::Google(old) => Some(old.clone()),
+                _ => None,
+            });
+            let (facts, secret) = match (&pending, kept) {
+                (Some(key), _) => (key.facts.clone(), Some((SecretKind::GooglePrivateKey, key.private_key.clone()))),
+                (None, Some(old)) => (old.key, None),
+                (None, None) => return Err(CommandError::field("key", "Choose the service account's JSON key file.")),
+            };
+            let kept_input = existing.as_ref().and_then(|p| match &p.settings {
+                ProviderSettings::Google(old) => Some(old.input.clone()),
+                _ => None,
+            });
+            let settings = ProviderSettings::Google(GoogleProfile {
+                key: facts,
+                input: GoogleInput {
+                    scopes,
+                    token_url: kept_input.as_ref().and_then(|i| i.token_url.clone()),
+                    gmail_url: kept_input.and_then(|i| i.gmail_url),
+                },
+            });
+            (settings, secret)
+        }
+    };
+    let mut profile = match &existing {
+        Some(old) => Profile {
+            name: input.name.trim().to_string(),
+            settings,
+            sender: input.sender.trim().to_string(),
+            recipient: recipient.map(str::to_string),
+            updated_at: Utc::now(),
+            ..old.clone()
+        },
+        None => Profile::new(&input.name, settings, &input.sender, recipient),
+    };
+    if existing.as_ref().is_some_and(|old| old.provider() != profile.provider()) {
+        profile.last_check = None;
+    }
+    profile.validate()?;
+    let needs_secret = existing.as_ref().is_none_or(|old| {
+        old.provider() != profile.provider()
+            || !old.sandbox && state.secrets.get(&old.id, profile.required_secret()).ok().flatten().is_none()
+    });
+    if secret.is_none() && needs_secret && !profile.sandbox {
+        return Err(match profile.provider() {
+            Provider::Microsoft => CommandError::field("clientSecret", "Enter the client secret's Value."),
+            Provider::Google => CommandError::field("key", "Choose the service account's JSON key file."),
+        });
+    }
+    if let Some((kind, value)) = &secret {
+        state.secrets.put(&profile.id, *kind, value)?;
+    }
+    let id = profile.id.clone();
+    state.store.update(|profiles| {
+        store::ensure_unique_name(profiles, &profile.name, Some(&id))?;
+        match profiles.iter_mut().find(|p| p.id == id) {
+            Some(slot) => *slot = profile.clone(),
+            None => profiles.push(profile.clone()),
+        }
+        Ok(())
+    })?;
+    if let Some(import_id) = import_id {
+        lock(&state.pending_keys).remove(&import_id);
+    }
+    Ok(view(&state, &profile))
+}
+
+#[tauri::command]
+pub fn delete_profile(state: State<'_, AppState>, id: String) -> CommandResult<()> {
+    let (removed, _) = state.store.update(|profiles| {
+        let index = profiles.iter().position(|p| p.id == id).ok_or_else(|| StoreError::NotFound(id.clone()))?;
+        Ok(profiles.remove(index))
+    })?;
+    lock(&state.reports).remove(&removed.id);
+    if !removed.sandbox {
+        state.secrets.delete_all(&removed.id)?;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn duplicate_profile(state: State<'_, AppState>, id: String) -> CommandResult<ProfileView> {
+    let original = state.store.find(&id)?;
+    let secret = if original.sandbox { None } else { state.secrets.get(&original.id, original.required_secret())? };
+    let (copy, _) = state.store.update(|profiles| {
+        let mut copy = original.clone();
+        copy.id = uuid_like();
+        copy.last_check = None;
+        copy.created_at = Utc::now();
+        copy.updated_at = copy.created_at;
+        copy.sandbox = false;
+        let mut n = 1;
+        loop {
+            let candidate =
+                if n == 1 { format!("{} (copy)", original.name) } else { format!("{} (copy {n})", original.name) };
+            if store::ensure_unique_name(profiles, &candidate, None).is_ok() {
+                copy.name = candidate;
+                break;
+            }
+            n += 1;
+        }
+        profiles.push(copy.clone());
+        Ok(copy)
+    })?;
+    let secret = match (secret, original.sandbox) {
+        (Some(secret), _) => Some(secret),
+        (None, true) => sandbox_secret(&state, &original)?,
+        (None, false) => None,
+    };
+    if let Some(secret) = secret {
+        state.secrets.put(&copy.id, copy.required_secret(), &secret)?;
+    }
+    Ok(view(&state, &copy))
+}
+
+fn sandbox_secret(state: &AppState, profile: &Profile) -> CommandResult<Option<SecretString>> {
+    let sandbox = state.sandbox.try_lock().ok().and_then(|s| s.clone());
+    Ok(match sandbox {
+        Some(sandbox) => sandbox.secrets.get(&profile.id, profile.required_secret())?,
+        None => None,
+    })
+}
+
+fn uuid_like() -> String {
+    Profile::new("x", ProviderSettings::Microsoft(MicrosoftInput::default()), "", None).id
+}
+
+#[tauri::command]
+pub fn validate_field(provider: Option<Provider>, field: String, value: String) -> FieldCheck {
+    let _ = provider;
+    validate::check_field(&field, &value)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedKey {
+    pub import_id: String,
+    pub client_email: String,
+    pub client_id: String,
+    pub project_id: String,
+    pub private_key_id: String,
+    pub scopes: Vec<String>,
+    pub scope_string: String,
+    pub delegation_url: String,
+    pub gmail_api_url: String,
+}
+
+/// Reads a service account key: from `path` (a dropped file), or from the native file dialog.
+/// Only the key's public facts return to the webview.
+#[tauri::command]
+pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>) -> CommandResult<Option<ImportedKey>> {
+    let path = match path.filter(|p| !p.trim().is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let dialog = rfd::AsyncFileDialog::new()
+                .set_title("Choose the service account's JSON key")
+                .add_filter("JSON key file", &["json"]);
+            match dialog.pick_file().await {
+                Some(file) => file.path().to_path_buf(),
+                None => return Ok(None),
+            }
+        }
+    };
+    let key = tokio::task::spawn_blocking(move || google::read_key_file(&path))
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::field("key", e.to_string()))?;
+    let scopes = vec![google::SCOPE_FULL.to_string()];
+    let imported = ImportedKey {
+        import_id: uuid_like(),
+        client_email: key.facts.client_email.clone(),
+        client_id: key.facts.client_id.clone(),
+        project_id: key.facts.project_id.clone(),
+        private_key_id: key.facts.private_key_id.clone(),
+        scope_string: google::scope_string(&scopes),
+        delegation_url: diagnose::delegation_url(&key.facts.client_id, &scopes),
+        gmail_api_url: diagnose::gmail_api_url(&key.facts.project_id),
+        scopes,
+    };
+    lock(&state.pending_keys).insert(imported.import_id.clone(), key);
+    Ok(Some(imported))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegationInfo {
+    pub scope_string: String,
+    pub delegation_url: String,
+}
+
+#[tauri::command]
+pub fn google_delegation_info(client_id: String, scopes: Vec<String>) -> DelegationInfo {
+    DelegationInfo {
+        scope_string: google::scope_string(&scopes),
+        delegation_url: diagnose::delegation_url(&client_id, &scopes),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportView {
+    pub ok: bool,
+    pub provider: Provider,
+    pub profile_name: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub steps: Vec<Step>,
+}
+
+impl From<&Report> for ReportView {
+    fn from(r: &Report) -> Self {
+        Self {
+            ok: r.ok,
+            provider: r.provider,
+            profile_name: r.profile.clone(),
+            started_at: r.started_at,
+            steps: r.steps.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProgressEvent<'a> {
+    profile_id: &'a str,
+    phase: &'static str,
+    step: serde_json::Value,
+}
+
+/// Runs the checks of a connection, streaming `check-progress` events, and records the result.
+#[tauri::command]
+pub async fn run_check<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    send: bool,
+) -> CommandResult<ReportView> {
+    let saved = state.store.find(&id)?;
+    let (profile, secrets): (Profile, Arc<dyn mailwire_core::secret::SecretStore>) = if saved.sandbox {
+        let sandbox = ensure_sandbox(&state).await?;
+        (sandbox.prepare(&saved), Arc::new(SandboxSecrets(sandbox)))
+    } else {
+        (saved.clone(), state.secrets.clone())
+    };
+    let emitter = app.clone();
+    let profile_id = id.clone();
+    let progress = move |event: Progress<'_>| {
+        let payload = match event {
+            Progress::Started { id, title } => ProgressEvent {
+                profile_id: &profile_id,
+                phase: "start",
+                step: serde_json::json!({ "id": id, "title": title, "status": "running" }),
+            },
+            Progress::Finished(step) => ProgressEvent {
+                profile_id: &profile_id,
+                phase: "done",
+                step: serde_json::to_value(step).unwrap_or_default(),
+            },
+        };
+        let _ = emitter.emit("check-progress", payload);
+    };
+    let options = RunOptions { send, recipient: None };
+    let http = state.http.clone();
+    let task_state = app.clone();
+    let task = tokio::spawn(async move {
+        let state = tauri::Manager::state::<AppState>(&task_state);
+        profile::run_profile_check(&profile, secrets.as_ref(), None, &http, &state.cache, &options, &progress).await
+    });
+    lock(&state.running).insert(id.clone(), task.abort_handle());
+    let outcome = task.await;
+    lock(&state.running).remove(&id);
+    let report = match outcome {
+        Ok(result) => result?,
+        Err(e) if e.is_cancelled() => {
+            return Err(CommandError::new("cancelled", "The check was cancelled; nothing was changed."))
+        }
+        Err(e) => return Err(CommandError::new("internal", format!("The check stopped unexpectedly: {e}"))),
+    };
+    let last = LastCheck::from_report(&report);
+    let _ = state.store.update(|profiles| {
+        if let Some(p) = profiles.iter_mut().find(|p| p.id == id) {
+            p.last_check = Some(last);
+        }
+        Ok(())
+    });
+    let view = ReportView::from(&report);
+    lock(&state.reports).insert(id, report);
+    Ok(view)
+}
+
+/// Sandbox secrets come from the running emulator, never from the keychain.
+struct SandboxSecrets(Arc<Sandbox>);
+
+impl mailwire_core::secret::SecretStore for SandboxSecrets {
+    fn put(&self, _: &str, _: SecretKind, _: &SecretString) -> Result<(), mailwire_core::secret::SecretStoreError> {
+        Ok(())
+    }
+    fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>, mailwire_core::secret::SecretStoreError> {
+        self.0.secrets.get(id, kind)
+    }
+    fn delete(&self, _: &str, _: SecretKind) -> Result<(), mailwire_core::secret::SecretStoreError> {
+        Ok(())
+    }
+}
+
+#[tauri::command]
+pub fn cancel_check(state: State<'_, AppState>, id: String) -> bool {
+    match lock(&state.running).remove(&id) {
+        Some(handle) => {
+            handle.abort();
+            true
+        }
+        None => false,
+    }
+}
+
+#[tauri::command]
+pub fn get_last_report(state: State<'_, AppState>, id: String) -> Option<ReportView> {
+    lock(&state.reports).get(&id).map(ReportView::from)
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+fn render_report(state: &AppState, id: &str, format: ReportFormat) -> CommandResult<String> {
+    let reports = lock(&state.reports);
+    let report = reports
+        .get(id)
+        .ok_or_else(|| CommandError::new("not_found", "Run the checks first; there is no report yet."))?;
+    Ok(match format {
+        ReportFormat::Markdown => report.to_markdown(),
+        ReportFormat::Json => serde_json::to_string_pretty(report).expect("reports serialise"),
+    })
+}
+
+#[tauri::command]
+pub fn export_report(state: State<'_, AppState>, id: String, format: ReportFormat) -> CommandResult<String> {
+    render_report(&state, &id, format)
+}
+
+#[tauri::command]
+pub async fn save_report(
+    state: State<'_, AppState>,
+    id: String,
+    format: ReportFormat,
+) -> CommandResult<Option<String>> {
+    let text = render_report(&state, &id, format)?;
+    let (extension, label) = match format {
+        ReportFormat::Markdown => ("md", "Markdown"),
+        ReportFormat::Json => ("json", "JSON"),
+    };
+    let name = format!("mailwire-report-{}.{extension}", Utc::now().format("%Y%m%d-%H%M"));
+    let Some(file) = rfd::AsyncFileDialog::new().set_file_name(&name).add_filter(label, &[extension]).save_file().await
+    else {
+        return Ok(None);
+    };
+    let path = file.path().to_path_buf();
+    std::fs::write(&path, text)
+        .map_err(|e| CommandError::new("io", format!("The report could not be saved to {}: {e}", path.display())))?;
+    Ok(Some(path.display().to_string()))
+}
+
+async fn ensure_sandbox(state: &AppState) -> CommandResult<Arc<Sandbox>> {
+    let mut slot = state.sandbox.lock().await;
+    if let Some(sandbox) = slot.as_ref() {
+        return Ok(sandbox.clone());
+    }
+    let sandbox = Arc::new(
+        Sandbox::start()
+            .await
+            .map_err(|e| CommandError::new("sandbox", format!("The sandbox could not start: {e}")))?,
+    );
+    *slot = Some(sandbox.clone());
+    Ok(sandbox)
+}
+
+/// Starts the sandbox and adds its two demo connections (once).
+#[tauri::command]
+pub async fn start_sandbox(state: State<'_, AppState>) -> CommandResult<Vec<ProfileSummary>> {
+    let sandbox = ensure_sandbox(&state).await?;
+    let demos = sandbox.demo_profiles();
+    let (profiles, _) = state.store.update(|profiles| {
+        for demo in demos {
+            if !profiles.iter().any(|p| p.id == demo.id) {
+                profiles.push(demo);
+            }
+        }
+        Ok(profiles.iter().map(ProfileSummary::from).collect::<Vec<_>>())
+    })?;
+    Ok(profiles)
+}
+
+/// Opens a provider console page in the default browser; any other address is refused.
+#[tauri::command]
+pub fn open_link<R: Runtime>(app: AppHandle<R>, url: String) -> CommandResult<()> {
+    if !diagnose::is_console_link(&url) {
+        return Err(CommandError::new("forbidden_link", "Mailwire opens only the Microsoft and Google console pages."));
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| CommandError::new("io", format!("The browser could not be opened: {e}")))
+}
+
+pub fn reveal_logs<R: Runtime>(app: &AppHandle<R>, _state: &AppState) -> CommandResult<()> {
+    let dir = crate::logging::log_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| CommandError::new("io", e.to_string()))?;
+    app.opener()
+        .open_path(dir.display().to_string(), None::<&str>)
+        .map_err(|e| CommandError::new("io", format!("The log folder could not be opened: {e}")))
+}
+
+#[tauri::command]
+pub fn open_log_folder<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> CommandResult<()> {
+    reveal_logs(&app, &state)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub version: &'static str,
+    pub sandbox_running: bool,
+    pub config_dir: String,
+}
+
+#[tauri::command]
+pub async fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        sandbox_running: state.sandbox.lock().await.is_some(),
+        config_dir: state.store.dir().display().to_string(),
+    })
+}
+
+/// The page reports when it first painted; the startup benchmark reads it from the log.
+#[tauri::command]
+pub fn first_paint(state: State<'_, AppState>, ms: f64) {
+    *lock(&state.first_paint_ms) = Some(ms);
+    tracing::info!(target: "mailwire::startup", first_paint_ms = ms, "first screen painted");
+    if let Ok(path) = std::env::var("MAILWIRE_FIRST_PAINT_FILE") {
+        let _ = std::fs::write(path, format!("{ms}\n"));
+    }
+}

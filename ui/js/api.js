@@ -1,0 +1,92 @@
+// The one door to the Rust side. Every other module imports from here, so the IPC surface, the
+// argument names and the error shape are fixed in one place and the views can be tested against a
+// fake by swapping this single file.
+
+function tauri() {
+  const t = window.__TAURI__;
+  if (!t || !t.core) {
+    throw { kind: 'unavailable', message: 'Mailwire’s window is not connected to the app. Please restart Mailwire.' };
+  }
+  return t;
+}
+
+// Commands reject with `{kind, message, field?}`, but a missing command or a panic in the shell can
+// reject with a bare string. Normalising here means views only ever deal with one shape.
+function normaliseError(err) {
+  if (err && typeof err === 'object' && typeof err.message === 'string') {
+    return { kind: err.kind || 'error', message: err.message, field: err.field };
+  }
+  if (typeof err === 'string' && err.trim()) {
+    return { kind: 'error', message: err };
+  }
+  return { kind: 'error', message: 'Something went wrong. Details are in the log folder.' };
+}
+
+async function invoke(cmd, args) {
+  try {
+    return await tauri().core.invoke(cmd, args);
+  } catch (err) {
+    throw normaliseError(err);
+  }
+}
+
+async function listen(name, cb) {
+  try {
+    return await tauri().event.listen(name, cb);
+  } catch (err) {
+    throw normaliseError(err);
+  }
+}
+
+// Profiles
+export const listProfiles = () => invoke('list_profiles');
+export const getProfile = (id) => invoke('get_profile', { id });
+export const saveProfile = (input) => invoke('save_profile', { input });
+export const deleteProfile = (id) => invoke('delete_profile', { id });
+export const duplicateProfile = (id) => invoke('duplicate_profile', { id });
+export const validateField = (provider, field, value) =>
+  invoke('validate_field', { provider, field, value });
+
+// Google key handling: the dialog and the private key stay in Rust; only public facts come back.
+export const importGoogleKey = ({ path } = {}) => invoke('import_google_key', { path: path ?? null });
+export const googleDelegationInfo = (clientId, scopes) =>
+  invoke('google_delegation_info', { clientId, scopes });
+
+// Checks and reports
+export const runCheck = (id, { send = false } = {}) => invoke('run_check', { id, send });
+export const cancelCheck = (id) => invoke('cancel_check', { id });
+export const exportReport = (id, format) => invoke('export_report', { id, format });
+export const saveReport = (id, format) => invoke('save_report', { id, format });
+export const getLastReport = (id) => invoke('get_last_report', { id });
+
+// App
+export const startSandbox = () => invoke('start_sandbox');
+export const openLink = (url) => invoke('open_link', { url });
+export const openLogFolder = () => invoke('open_log_folder');
+export const appInfo = () => invoke('app_info');
+
+// Events. Each returns a promise of an unlisten function so views can detach when they close.
+export const onCheckProgress = (cb) => listen('check-progress', (e) => cb(e.payload));
+
+/** Paths of files dropped onto the window (Tauri's native drag-drop, not the DOM one). */
+export const onFileDrop = (cb) => listen('tauri://drag-drop', (e) => cb((e.payload && e.payload.paths) || []));
+/** Drag hover state, so a drop zone can light up. `cb(true)` on enter/over, `cb(false)` on leave/drop. */
+export async function onFileDragHover(cb) {
+  const offs = await Promise.all([
+    listen('tauri://drag-enter', () => cb(true)),
+    listen('tauri://drag-over', () => cb(true)),
+    listen('tauri://drag-leave', () => cb(false)),
+    listen('tauri://drag-drop', () => cb(false)),
+  ]);
+  return () => offs.forEach((off) => off());
+}
+
+// Startup benchmark hook. The command may not exist in every build, so failure is silent.
+export function reportFirstPaint() {
+  try {
+    const p = tauri().core.invoke('first_paint', { ms: performance.now() });
+    if (p && typeof p.catch === 'function') p.catch(() => {});
+  } catch (_) {
+    /* not available: nothing to report */
+  }
+}
