@@ -400,7 +400,7 @@ pub struct ImportedKey {
 /// Only the key's public facts return to the webview.
 #[tauri::command]
 pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>) -> CommandResult<Option<ImportedKey>> {
-    let path = match path.filter(|p| !p.trim().is_empty()) {
+    let path = match path.filter(|p| !p.trim().is_empty()).or_else(scripted_key_file) {
         Some(path) => PathBuf::from(path),
         None => {
             let dialog = rfd::AsyncFileDialog::new()
@@ -430,6 +430,15 @@ pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>)
     };
     lock(&state.pending_keys).insert(imported.import_id.clone(), key);
     Ok(Some(imported))
+}
+
+/// End-to-end tests cannot click through a native dialog; debug builds let them name the file.
+fn scripted_key_file() -> Option<String> {
+    if cfg!(debug_assertions) {
+        std::env::var("MAILWIRE_E2E_KEY_FILE").ok().filter(|p| !p.is_empty())
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -490,7 +499,7 @@ pub async fn run_check<R: Runtime>(
         let sandbox = ensure_sandbox(&state).await?;
         (sandbox.prepare(&saved), Arc::new(SandboxSecrets(sandbox)))
     } else {
-        (saved.clone(), state.secrets.clone())
+        (saved.clone().with_env_endpoints(), state.secrets.clone())
     };
     let emitter = app.clone();
     let profile_id = id.clone();

@@ -356,7 +356,7 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
         }
         (None, Some(name)) => {
             let store = Store::open_default()?;
-            let profile = store.find(&name)?;
+            let profile = store.find(&name)?.with_env_endpoints();
             let secret = match profile.settings {
                 ProviderSettings::Microsoft(_) => client_secret(false)?,
                 ProviderSettings::Google(_) => None,

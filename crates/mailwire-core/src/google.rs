@@ -61,7 +61,7 @@ pub enum KeyFileError {
     Truncated,
     #[error("The file is not JSON ({0}). Choose the service account's JSON key file.")]
     NotJson(String),
-    #[error("This is an OAuth client ('{0}' credentials), not a service account key. In the Google Cloud console open IAM & Admin → Service accounts → your account → Keys → Add key → Create new key → JSON.")]
+    #[error("This is an OAuth client, not a service account key ('{0}' credentials). In the Google Cloud console open IAM & Admin → Service accounts → your account → Keys → Add key → Create new key → JSON.")]
     OAuthClient(String),
     #[error("The file's type is '{0}', not 'service_account'. Choose the service account's JSON key file.")]
     WrongType(String),

@@ -274,9 +274,9 @@ impl Http {
             }
             builder = builder.proxy(explicit.no_proxy(reqwest::NoProxy::from_env()));
         }
-        let client = builder.build().map_err(|e| NetError::Other {
-            host: "-".into(),
-            detail: format!("could not set up the HTTP client: {e}"),
+        let client = builder.build().map_err(|e| match &settings.ca_file {
+            Some(path) => NetError::BadCaFile { path: path.display().to_string(), reason: e.to_string() },
+            None => NetError::Other { host: "-".into(), detail: format!("could not set up the HTTP client: {e}") },
         })?;
         Ok(Self { client, settings })
     }
@@ -443,10 +443,12 @@ fn read_ca_file(path: &PathBuf) -> Result<Vec<reqwest::Certificate>, NetError> {
             return Err(bad("no certificate found in it".into()));
         }
         Ok(certificates)
-    } else {
+    } else if bytes.len() > 64 && bytes[0] == 0x30 && bytes[1] >= 0x80 {
         reqwest::Certificate::from_der(&bytes)
             .map(|c| vec![c])
             .map_err(|_| bad("it is neither a PEM bundle nor a DER certificate".into()))
+    } else {
+        Err(bad("it is neither a PEM bundle nor a DER certificate".into()))
     }
 }
 

@@ -386,10 +386,20 @@ impl MicrosoftClient<'_> {
         let host = url.host_str().unwrap_or_default().to_string();
         let request = self.http.post_json(&url, token.value.expose(), &message.graph_json());
         let response = self.http.execute(request, RetryMode::DeliverOnce).await?;
-        if response.status == 202 || response.is_success() {
-            return Ok(response);
+        // sendMail answers exactly 202 with no body; any other success came from something else.
+        match response.status {
+            202 => Ok(response),
+            _ if response.is_success() => Err(MicrosoftError::Net(if response.looks_like_html() {
+                NetError::HtmlInsteadOfJson { host, status: response.status }
+            } else {
+                NetError::Malformed {
+                    host,
+                    status: response.status,
+                    detail: "sendMail answers 202 Accepted, not this".into(),
+                }
+            })),
+            _ => Err(parse_graph_error(&response, &host)),
         }
-        Err(parse_graph_error(&response, &host))
     }
 }
 

@@ -123,6 +123,33 @@ impl Profile {
         Ok(())
     }
 
+    /// Applies the endpoint overrides of the environment (`MAILWIRE_MS_AUTHORITY_HOST`,
+    /// `MAILWIRE_GRAPH_URL`, `MAILWIRE_GOOGLE_TOKEN_URL`, `MAILWIRE_GMAIL_URL`), the same ones the
+    /// CLI honours, so a saved connection can be pointed at a proxy, a national cloud's gateway
+    /// or the emulator without editing it. Validation still refuses plain http to remote hosts.
+    pub fn with_env_endpoints(mut self) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        match &mut self.settings {
+            ProviderSettings::Microsoft(input) => {
+                if let Some(url) = var("MAILWIRE_MS_AUTHORITY_HOST") {
+                    input.authority_host = Some(url);
+                }
+                if let Some(url) = var("MAILWIRE_GRAPH_URL") {
+                    input.graph_url = Some(url);
+                }
+            }
+            ProviderSettings::Google(google) => {
+                if let Some(url) = var("MAILWIRE_GOOGLE_TOKEN_URL") {
+                    google.input.token_url = Some(url);
+                }
+                if let Some(url) = var("MAILWIRE_GMAIL_URL") {
+                    google.input.gmail_url = Some(url);
+                }
+            }
+        }
+        self
+    }
+
     /// The secret kind this profile cannot run without.
     pub fn required_secret(&self) -> SecretKind {
         match self.settings {

@@ -196,7 +196,8 @@ async fn graph_itself_refuses_a_token_without_roles() {
     let credential = secret(ids::UNCONSENTED_SECRET);
     let cache = mailwire_core::token::TokenCache::default();
     let http = http();
-    let client = microsoft::MicrosoftClient { http: &http, settings: &settings, credential: &credential, cache: &cache };
+    let client =
+        microsoft::MicrosoftClient { http: &http, settings: &settings, credential: &credential, cache: &cache };
     let token = client.token(true).await.unwrap();
     let message = mailwire_core::message::TestMessage::new(
         None,
@@ -243,7 +244,8 @@ async fn mailbox_blocked_by_access_policy_names_the_exchange_cmdlets() {
     let send = send_failure(&emulator).await;
     assert_eq!(send.code.as_deref(), Some("ErrorAccessDenied"));
     let fix = send.fix.join("\n");
-    for cmdlet in ["Test-ApplicationAccessPolicy", "Test-ServicePrincipalAuthorization", "New-ManagementRoleAssignment"] {
+    for cmdlet in ["Test-ApplicationAccessPolicy", "Test-ServicePrincipalAuthorization", "New-ManagementRoleAssignment"]
+    {
         assert!(fix.contains(cmdlet), "{cmdlet} missing from {fix}");
     }
     assert!(send.detail.contains("request-id"), "{}", send.detail);
@@ -271,7 +273,10 @@ async fn unlicensed_mailbox_is_mailbox_not_enabled_for_rest_api() {
 #[tokio::test]
 async fn throttling_is_retried_after_the_asked_delay() {
     let emulator = sandbox().await;
-    emulator.set_fault(Route::GraphSendMail, Fault { throttle: Some(Throttle { count: 1, retry_after_secs: 1 }), ..Fault::default() });
+    emulator.set_fault(
+        Route::GraphSendMail,
+        Fault { throttle: Some(Throttle { count: 1, retry_after_secs: 1 }), ..Fault::default() },
+    );
     let started = std::time::Instant::now();
     let report = run_ms(&sandbox_ms(&emulator), &secret(ids::APP_SECRET), Some(ids::MS_RECIPIENT)).await;
     assert!(report.ok, "{report:#?}");
@@ -283,7 +288,10 @@ async fn throttling_is_retried_after_the_asked_delay() {
 #[tokio::test]
 async fn persistent_throttling_gives_up_and_says_so() {
     let emulator = sandbox().await;
-    emulator.set_fault(Route::GraphSendMail, Fault { throttle: Some(Throttle { count: 50, retry_after_secs: 30 }), ..Fault::default() });
+    emulator.set_fault(
+        Route::GraphSendMail,
+        Fault { throttle: Some(Throttle { count: 50, retry_after_secs: 30 }), ..Fault::default() },
+    );
     let send = send_failure(&emulator).await;
     assert!(send.detail.contains("gave up"), "{}", send.detail);
     assert!(send.fix.iter().any(|f| f.contains("4 requests")), "{:?}", send.fix);

@@ -127,12 +127,16 @@ async fn tls_needs_the_ca_file_and_works_with_it() {
     assert_eq!(token.code.as_deref(), Some("tls"), "{token:?}");
     assert!(token.fix.iter().any(|f| f.contains("CA file")));
 
-    let trusting = Http::new(HttpSettings { ca_file: Some(ca.path().to_path_buf()), ..HttpSettings::default() }).unwrap();
+    let trusting =
+        Http::new(HttpSettings { ca_file: Some(ca.path().to_path_buf()), ..HttpSettings::default() }).unwrap();
     let report = mailwire_core::microsoft::run_check(
         &trusting,
         &settings,
         Some(&secret(ids::APP_SECRET)),
-        &mailwire_core::microsoft::CheckOptions { profile_name: None, recipient: Some(ids::MS_RECIPIENT.parse().unwrap()) },
+        &mailwire_core::microsoft::CheckOptions {
+            profile_name: None,
+            recipient: Some(ids::MS_RECIPIENT.parse().unwrap()),
+        },
         &Default::default(),
         &mailwire_core::check::no_progress,
     )
@@ -253,7 +257,12 @@ async fn a_send_is_never_duplicated() {
                 run_ms(&sandbox_ms(&emulator), &secret(ids::APP_SECRET), Some(ids::MS_RECIPIENT)).await
             } else {
                 let key = google_key(&emulator, ids::SA_EMAIL);
-                run_google(&google_settings(&emulator, &key, ids::GOOGLE_SENDER, &[]), &key, Some(ids::GOOGLE_RECIPIENT)).await
+                run_google(
+                    &google_settings(&emulator, &key, ids::GOOGLE_SENDER, &[]),
+                    &key,
+                    Some(ids::GOOGLE_RECIPIENT),
+                )
+                .await
             };
             let delivered = emulator.outbox().len();
             assert!(delivered <= 1, "{route:?} {fault:?}: delivered {delivered} times");
