@@ -241,6 +241,11 @@ impl<E: std::fmt::Display> From<E> for Exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Diagnostics for support staff go to standard error, only when asked for; standard output
+    // stays the report alone.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("MAILWIRE_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
