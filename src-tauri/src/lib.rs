@@ -12,9 +12,9 @@ pub mod state;
 
 use tauri::Manager;
 
-/// Builds the app with every command registered; the binary and the tests share it.
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![
+/// Registers every command on `builder`; the app and the mock-runtime tests share it.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
         commands::list_profiles,
         commands::get_profile,
         commands::save_profile,
@@ -38,7 +38,7 @@ pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
 
 pub fn run() {
     let log_guard = logging::init();
-    builder()
+    with_commands(tauri::Builder::default())
         // Must come first: a second launch hands over to the running window and exits.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Some(window) = app.get_webview_window("main") {
