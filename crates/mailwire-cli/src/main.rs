@@ -80,6 +80,13 @@ struct CheckArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// With --profile: check every sender listed in FILE (one address per line) instead of the
+    /// connection's own; --json then prints an array.
+    #[arg(long, value_name = "FILE", requires = "profile")]
+    senders: Option<PathBuf>,
+    /// With --senders: how many mailboxes are checked at the same time.
+    #[arg(long, value_name = "N", default_value_t = mailwire_core::bulk::DEFAULT_CONCURRENCY)]
+    concurrency: usize,
 }
 
 #[derive(Subcommand)]
@@ -342,7 +349,7 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
             let settings = MicrosoftSettings::validate(&microsoft_input(&ms), &ms.sender)?;
             let recipient = ms.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
             let credential = Credential::Secret(require_secret(ms.client_secret_stdin)?);
-            let options = microsoft::CheckOptions { profile_name: None, recipient };
+            let options = microsoft::CheckOptions { profile_name: None, recipient, reuse_token: false };
             let printer = output::Printer::new(ms.json);
             let progress = |event: Progress<'_>| printer.progress(event);
             let report =
@@ -367,7 +374,28 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
                 ProviderSettings::Google(_) => None,
             };
             let keychain = KeyringStore::for_this_build();
-            let options = RunOptions { send: args.to.is_some() || profile.recipient.is_some(), recipient: args.to.clone() };
+            if let Some(path) = &args.senders {
+                let text = String::from_utf8(read_limited(path)?)
+                    .map_err(|_| Exit::usage(format!("{} is not a text file", path.display())))?;
+                let senders = mailwire_core::bulk::parse_senders(&text).map_err(Exit::usage)?;
+                let work = mailwire_core::bulk::check_senders(
+                    &profile,
+                    &senders,
+                    &keychain,
+                    secret,
+                    &http,
+                    &cache,
+                    args.to.clone(),
+                    args.concurrency,
+                );
+                let reports = cancellable(work).await??;
+                return Ok(output::print_sender_table(&reports, args.json));
+            }
+            let options = RunOptions {
+                send: args.to.is_some() || profile.recipient.is_some(),
+                recipient: args.to.clone(),
+                reuse_token: false,
+            };
             let printer = output::Printer::new(args.json);
             let progress = |event: Progress<'_>| printer.progress(event);
             let report = cancellable(profile::run_profile_check(&profile, &keychain, secret, &http, &cache, &options, &progress))
@@ -536,14 +564,17 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
     }
 }
 
+/// Exports and senders lists are small text files; anything larger is the wrong file.
+const MAX_INPUT_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Exit> {
     let file = std::fs::File::open(path).map_err(|e| Exit::usage(format!("cannot read {}: {e}", path.display())))?;
     let mut bytes = Vec::new();
-    file.take(1024 * 1024 + 1)
+    file.take(MAX_INPUT_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Exit::usage(format!("cannot read {}: {e}", path.display())))?;
-    if bytes.len() > 1024 * 1024 {
-        return Err(Exit::usage(format!("{} is too large to be an exported connection", path.display())));
+    if bytes.len() as u64 > MAX_INPUT_FILE_BYTES {
+        return Err(Exit::usage(format!("{} is larger than {} MiB", path.display(), MAX_INPUT_FILE_BYTES >> 20)));
     }
     Ok(bytes)
 }

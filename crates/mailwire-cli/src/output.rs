@@ -132,3 +132,31 @@ pub fn print_profile(profile: &Profile, secret_stored: Result<bool, SecretStoreE
     }
     println!("ID:        {}", profile.id);
 }
+
+/// One line per sender, then a count; returns the exit status.
+pub fn print_sender_table(reports: &[mailwire_core::bulk::SenderReport], json: bool) -> u8 {
+    let failed = reports.iter().filter(|r| !r.report.ok).count();
+    if json {
+        println!("{}", serde_json::to_string(reports).expect("reports serialise"));
+    } else {
+        let width = reports.iter().map(|r| r.sender.len()).max().unwrap_or(6).max(6);
+        println!("{:<width$}  RESULT  DETAIL", "SENDER");
+        for r in reports {
+            match r.report.first_failure() {
+                None => println!("{:<width$}  ✓ ok", r.sender),
+                Some(step) => println!(
+                    "{:<width$}  ✗ fail  {}{}",
+                    r.sender,
+                    step.title,
+                    step.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                ),
+            }
+        }
+        println!("\n{} of {} senders passed.", reports.len() - failed, reports.len());
+    }
+    if failed == 0 {
+        0
+    } else {
+        1
+    }
+}

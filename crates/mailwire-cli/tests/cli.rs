@@ -451,3 +451,51 @@ fn no_secret_or_token_is_ever_printed() {
     assert!(!printed.contains("eyJ"), "a JWT (token or assertion) was printed");
     assert!(!printed.contains("ya29."), "a Google access token was printed");
 }
+
+#[test]
+fn many_senders_are_checked_with_one_shared_token() {
+    use mailwire_core::microsoft::{Cloud, MicrosoftInput};
+    use mailwire_core::profile::{Profile, ProviderSettings};
+    let world = World::new();
+    let config = tempfile::tempdir().unwrap();
+    let profile = Profile::new(
+        "Fleet",
+        ProviderSettings::Microsoft(MicrosoftInput {
+            tenant: ids::TENANT_ID.into(),
+            client_id: ids::APP_CLIENT_ID.into(),
+            cloud: Cloud::Global,
+            authority_host: None,
+            graph_url: None,
+        }),
+        ids::MS_SENDER,
+        None,
+    );
+    mailwire_core::store::Store::at(config.path().to_path_buf()).update(|p| Ok(p.push(profile))).unwrap();
+    let senders = config.path().join("senders.txt");
+    std::fs::write(
+        &senders,
+        format!("# mailboxes\n{}\n{}\n\nnobody@contoso-sandbox.onmicrosoft.com\n", ids::MS_SENDER, ids::MS_RECIPIENT),
+    )
+    .unwrap();
+    let mut env = world.ms_env(ids::APP_SECRET);
+    env.push(("MAILWIRE_CONFIG_DIR", config.path().display().to_string()));
+    let args =
+        ["check", "--profile", "Fleet", "--senders", senders.to_str().unwrap(), "--to", ids::MS_RECIPIENT, "--json"];
+    let run = mailwire(&args, &env_refs(&env), None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let reports: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let oks: Vec<bool> = reports.as_array().unwrap().iter().map(|r| r["ok"].as_bool().unwrap()).collect();
+    assert_eq!(oks, [true, true, false]);
+    assert_eq!(reports[2]["sender"], "nobody@contoso-sandbox.onmicrosoft.com");
+    assert_eq!(world.emulator.outbox().len(), 2);
+    assert_eq!(world.emulator.request_count(mailwire_emulator::Route::MsToken), 1, "one token for all senders");
+
+    let table = mailwire(&args[..5], &env_refs(&env), None);
+    assert_eq!(table.code, 0, "without --to only the shared token and permission are checked");
+    assert!(table.stdout.contains("3 of 3 senders passed."), "{}", table.stdout);
+
+    std::fs::write(&senders, "not-an-address\n").unwrap();
+    let bad = mailwire(&args, &env_refs(&env), None);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("line 1"), "{}", bad.stderr);
+}

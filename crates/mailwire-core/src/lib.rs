@@ -10,6 +10,7 @@
 // failed request, so their size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+pub mod bulk;
 pub mod check;
 pub mod diagnose;
 pub mod google;

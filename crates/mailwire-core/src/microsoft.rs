@@ -447,6 +447,9 @@ pub struct CheckOptions {
     pub profile_name: Option<String>,
     /// Send the test email when a recipient is given.
     pub recipient: Option<lettre::Address>,
+    /// Use a cached token when there is one: checks of many mailboxes share one token, while a
+    /// single check always asks for a new one so that newly granted consent shows.
+    pub reuse_token: bool,
 }
 
 /// inputs → token → permissions → send.
@@ -499,7 +502,7 @@ pub async fn run_check(
 
     let token = pipeline
         .run("token", "Get an access token", async {
-            match client.token(true).await {
+            match client.token(!options.reuse_token).await {
                 Ok(token) => Outcome::pass(
                     format!(
                         "Entra ID issued an app-only token for {} from {}.",

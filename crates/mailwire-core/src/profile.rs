@@ -193,6 +193,8 @@ pub struct RunOptions {
     /// Send the test email (to `recipient`, or else the profile's test recipient).
     pub send: bool,
     pub recipient: Option<String>,
+    /// Share tokens with other checks of the same connection (see [`crate::bulk`]).
+    pub reuse_token: bool,
 }
 
 /// Runs the checks of a saved connection, reading its secret from `secrets`. A secret given in
@@ -224,7 +226,7 @@ pub async fn run_profile_check(
             let settings = MicrosoftSettings::validate(input, &profile.sender)
                 .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_ms(&e)))?;
             let credential = stored?.map(Credential::Secret);
-            let options = microsoft::CheckOptions { profile_name: name, recipient };
+            let options = microsoft::CheckOptions { profile_name: name, recipient, reuse_token: options.reuse_token };
             Ok(microsoft::run_check(http, &settings, credential.as_ref(), &options, cache, progress).await)
         }
         ProviderSettings::Google(google_profile) => {

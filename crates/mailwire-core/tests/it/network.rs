@@ -134,8 +134,8 @@ async fn tls_needs_the_ca_file_and_works_with_it() {
         &settings,
         Some(&secret(ids::APP_SECRET)),
         &mailwire_core::microsoft::CheckOptions {
-            profile_name: None,
             recipient: Some(ids::MS_RECIPIENT.parse().unwrap()),
+            ..Default::default()
         },
         &Default::default(),
         &mailwire_core::check::no_progress,

@@ -54,6 +54,7 @@ pub async fn run_ms(settings: &MicrosoftSettings, credential: &Credential, to: O
     let options = microsoft::CheckOptions {
         profile_name: Some("Integration test".into()),
         recipient: to.map(|t| t.parse().unwrap()),
+        reuse_token: false,
     };
     microsoft::run_check(&http(), settings, Some(credential), &options, &TokenCache::default(), &no_progress).await
 }
