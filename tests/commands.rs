@@ -205,7 +205,12 @@ fn checks_run_stream_and_report_without_secrets() {
         Some(ids::MS_RECIPIENT),
     );
     profile.id = "contoso".into();
-    h.store.update(|p| Ok(p.push(profile.clone()))).unwrap();
+    h.store
+        .update(|p| {
+            p.push(profile.clone());
+            Ok(())
+        })
+        .unwrap();
     h.secrets.put("contoso", SecretKind::ClientSecret, &SecretString::new(ids::APP_SECRET)).unwrap();
 
     assert_eq!(h.ok("get_last_report", json!({"id": "contoso"})), Value::Null);

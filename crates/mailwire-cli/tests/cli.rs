@@ -161,7 +161,8 @@ fn the_secret_can_come_from_standard_input() {
 fn bad_input_exits_2_with_one_line() {
     let world = World::new();
     let env = world.ms_env(ids::APP_SECRET);
-    let cases: Vec<(Vec<&str>, Vec<(&str, String)>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 "check",
@@ -470,7 +471,12 @@ fn many_senders_are_checked_with_one_shared_token() {
         ids::MS_SENDER,
         None,
     );
-    mailwire_core::store::Store::at(config.path().to_path_buf()).update(|p| Ok(p.push(profile))).unwrap();
+    mailwire_core::store::Store::at(config.path().to_path_buf())
+        .update(|p| {
+            p.push(profile);
+            Ok(())
+        })
+        .unwrap();
     let senders = config.path().join("senders.txt");
     std::fs::write(
         &senders,

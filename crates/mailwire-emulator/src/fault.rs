@@ -217,3 +217,51 @@ pub(crate) fn malformed_body(route: Route) -> &'static str {
         Route::GmailSend | Route::Any => "{\n  \"id\": \"18c",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse_from_their_names_in_any_spelling() {
+        for route in Route::ALL.into_iter().chain([Route::Any]) {
+            assert_eq!(route.as_str().parse::<Route>().unwrap(), route);
+            assert_eq!(format!("{route:?}").parse::<Route>().unwrap(), route);
+            let json = serde_json::to_string(&route).unwrap();
+            assert_eq!(serde_json::from_str::<Route>(&json).unwrap(), route);
+        }
+        assert!("gmail".parse::<Route>().is_err());
+    }
+
+    #[test]
+    fn classify_matches_the_provider_paths_only() {
+        let (get, post) = (http::Method::GET, http::Method::POST);
+        assert_eq!(Route::classify(&post, "/token"), Some(Route::GoogleToken));
+        assert_eq!(Route::classify(&get, "/token"), None);
+        assert_eq!(Route::classify(&post, "/contoso.com/oauth2/v2.0/token"), Some(Route::MsToken));
+        assert_eq!(Route::classify(&get, "/x/v2.0/.well-known/openid-configuration"), Some(Route::MsDiscovery));
+        assert_eq!(Route::classify(&post, "/v1.0/users/a@b.com/sendMail"), Some(Route::GraphSendMail));
+        assert_eq!(Route::classify(&post, "/v1.0/me/sendMail"), Some(Route::GraphSendMail));
+        assert_eq!(Route::classify(&get, "/gmail/v1/users/me/profile"), Some(Route::GmailProfile));
+        assert_eq!(Route::classify(&post, "/gmail/v1/users/me/messages/send"), Some(Route::GmailSend));
+        assert_eq!(Route::classify(&post, "/_emulator/faults"), None);
+        assert_eq!(Route::classify(&get, "/"), None);
+    }
+
+    #[test]
+    fn counted_faults_fire_in_order_and_run_out() {
+        let mut fault = Fault {
+            drop_connection: 1,
+            throttle: Some(Throttle { count: 2, retry_after_secs: 3 }),
+            malformed_body: 1,
+            date_skew_secs: 5,
+            ..Fault::default()
+        };
+        assert_eq!(fault.fire(), Some(Firing::DropConnection));
+        assert_eq!(fault.fire(), Some(Firing::Throttle { retry_after_secs: 3 }));
+        assert_eq!(fault.fire(), Some(Firing::Throttle { retry_after_secs: 3 }));
+        assert_eq!(fault.fire(), Some(Firing::Malformed));
+        assert_eq!(fault.fire(), None);
+        assert_eq!(fault, Fault { date_skew_secs: 5, ..Fault::default() });
+    }
+}

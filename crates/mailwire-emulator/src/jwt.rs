@@ -70,3 +70,19 @@ impl Jws {
 pub(crate) fn decode_b64url(part: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_refuses_what_is_not_a_compact_jws() {
+        for token in ["", "a", "a.b", "a.b.c.d", "!!.??.**", "e30.W10.", "W10.e30.AA"] {
+            assert!(Jws::parse(token).is_none(), "{token}");
+        }
+        // `{}` header and claims with an empty signature parse, and verify as nothing.
+        let jws = Jws::parse("e30.e30.").unwrap();
+        assert!(jws.header_str("alg").is_none());
+        assert!(jws.claim_time("exp").is_none());
+    }
+}

@@ -158,3 +158,18 @@ pub(crate) fn make_certificate(common_name: &str) -> anyhow::Result<CertificateC
         thumbprint_hex: Sha1::digest(&der).iter().map(|b| format!("{b:02X}")).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncated_or_garbage_der_is_refused_without_panicking() {
+        for input in [&b""[..], b"\x30", b"\x30\x84\xff\xff\xff\xff", b"\x30\x03\x02\x01", b"\x30\x80\x00\x00"] {
+            assert!(spki_from_cert_der(input).is_none());
+            assert!(public_key_from_cert_der(input).is_none());
+        }
+        assert!(cert_der_from_pem("no pem here").is_none());
+        assert!(public_key_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_none());
+    }
+}

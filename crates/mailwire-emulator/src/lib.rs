@@ -81,6 +81,8 @@ impl Emulator {
             .merge(google::routes())
             .merge(admin::routes())
             .fallback(not_found)
+            // Gmail takes messages up to 35 MB once base64-encoded; axum's default is 2 MB.
+            .layer(axum::extract::DefaultBodyLimit::max(48 * 1024 * 1024))
             .with_state(shared.clone());
         let (stop, stopped) = oneshot::channel();
         let (ca_pem, config) = match tls {
@@ -212,6 +214,15 @@ impl Emulator {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("base_url", &self.shared.base_url)
+            .field("tls", &self.ca_pem.is_some())
+            .finish()
     }
 }
 

@@ -137,7 +137,12 @@ async fn token(
     body: Bytes,
 ) -> Response {
     let now = shared.now(Route::MsToken);
-    match issue_token(&shared, &tenant, &Form::parse(&body), now) {
+    let mut form = Form::parse(&body);
+    if let Some((id, secret)) = basic_credentials(&headers) {
+        form.add_missing("client_id", id);
+        form.add_missing("client_secret", secret);
+    }
+    match issue_token(&shared, &tenant, &form, now) {
         Ok(body) => {
             let trace_id = new_guid();
             let correlation_id = header_str(&headers, "client-request-id").map_or_else(new_guid, str::to_string);
@@ -145,6 +150,22 @@ async fn token(
         }
         Err(e) => aad_response(e, &headers, now),
     }
+}
+
+/// `client_secret_basic`: RFC 6749 has both halves form-urlencoded before base64.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = header_str(headers, "authorization")?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?))
 }
 
 fn issue_token(shared: &Shared, tenant: &str, form: &Form, now: DateTime<Utc>) -> Result<Value, Aad> {
@@ -270,7 +291,7 @@ fn authenticate_client(
 
 fn assertion_time(t: Option<i64>) -> String {
     t.and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0))
-        .map_or_else(|| "(none)".into(), |d| d.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string())
+        .map_or_else(|| "(none)".into(), |d| d.format("%Y-%m-%dT%H:%M:%S%.6f0Z").to_string())
 }
 
 fn check_assertion(
@@ -300,8 +321,12 @@ fn check_assertion(
         .unwrap_or_default();
     let certificate = app.certificates.iter().find_map(|c| {
         let der = keys::cert_der_from_pem(&c.cert_pem)?;
-        let matches = s256.is_some_and(|x| x == keys::thumbprint_sha256(&der))
-            || s1.is_some_and(|x| x == keys::thumbprint_sha1(&der));
+        // Compared decoded: MSAL Python keeps the base64 padding, other clients strip it.
+        let same = |sent: Option<&str>, ours: String| {
+            sent.and_then(crate::jwt::decode_b64url)
+                .is_some_and(|bytes| Some(bytes) == crate::jwt::decode_b64url(&ours))
+        };
+        let matches = same(s256, keys::thumbprint_sha256(&der)) || same(s1, keys::thumbprint_sha1(&der));
         matches.then_some((c, der))
     });
     let Some((certificate, der)) = certificate else {
@@ -353,7 +378,7 @@ fn check_assertion(
             401,
             "invalid_client",
             700024,
-            format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .", now.format("%Y-%m-%dT%H:%M:%S%.7fZ"), assertion_time(from), assertion_time(exp)),
+            format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .", now.format("%Y-%m-%dT%H:%M:%S%.6f0Z"), assertion_time(from), assertion_time(exp)),
         ));
     }
     Ok(())
@@ -548,6 +573,9 @@ fn graph_headers(request_id: &str, client_request_id: &str) -> Vec<(&'static str
 
 async fn send_mail_me(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let now = shared.now(Route::GraphSendMail);
+    if let Err((code, message)) = validate_access_token(&shared, &headers, now) {
+        return graph_error(401, code, &message, &headers, now);
+    }
     graph_error(400, "BadRequest", "/me request is only valid with delegated authentication flow.", &headers, now)
 }
 
@@ -659,7 +687,10 @@ async fn send_mail(
     }
     let mail = match parse_graph_message(&body, &mailbox.address, now) {
         Ok(mail) => mail,
-        Err((code, message)) => return graph_error(400, code, &message, &headers, now),
+        Err((code, message)) => {
+            let status = if code == "ErrorSendAsDenied" { 403 } else { 400 };
+            return graph_error(status, code, &message, &headers, now);
+        }
     };
     shared.lock().outbox.push(mail);
     let request_id = new_guid();
@@ -746,6 +777,13 @@ fn parse_graph_message(body: &[u8], mailbox: &str, now: DateTime<Utc>) -> Result
         .filter(|a| !a.is_empty())
         .unwrap_or(mailbox)
         .to_string();
+    // The emulated mailboxes grant nobody Send As rights on another address.
+    if !from.eq_ignore_ascii_case(mailbox) {
+        return Err((
+            "ErrorSendAsDenied",
+            "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.".into(),
+        ));
+    }
     Ok(OutboxMail {
         provider: "microsoft".into(),
         id: format!("AAMk{}", random_b64(40)),
@@ -822,4 +860,29 @@ pub(crate) fn fault_response(
 /// The secret a credentials file should hand out: the unexpired one that lasts longest.
 pub(crate) fn usable_secret(app: &App, now: DateTime<Utc>) -> Option<String> {
     app.secrets.iter().filter(|s| s.expires_at > now).max_by_key(|s| s.expires_at).map(|s| s.value.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_shapes() {
+        for good in ["contoso.onmicrosoft.com", "contoso", "7d3b6c2e-4f1a-4b8e-9c5d-2a6f8e1b3c4d", "a-b.c-d.com"] {
+            assert!(tenant_is_well_formed(good), "{good}");
+        }
+        for bad in ["", "a b", "-a.com", "a..com", "bad_tenant", "ü.com", &"a".repeat(64)] {
+            assert!(!tenant_is_well_formed(bad), "{bad}");
+        }
+        assert!(is_multi_tenant_alias("Common"));
+        assert!(!is_multi_tenant_alias("contoso"));
+    }
+
+    #[test]
+    fn service_principal_ids_are_stable_guids() {
+        let a = service_principal_id("t", "c");
+        assert_eq!(a, service_principal_id("t", "c"));
+        assert_ne!(a, service_principal_id("t", "d"));
+        assert!(is_guid(&a));
+    }
 }

@@ -67,8 +67,15 @@ impl Form {
         Form(url::form_urlencoded::parse(body).into_owned().collect())
     }
 
+    /// Fills a field from elsewhere (HTTP Basic credentials) unless the body already has it.
+    pub(crate) fn add_missing(&mut self, name: &str, value: String) {
+        if self.get(name).is_none() {
+            self.0.push((name.to_string(), value));
+        }
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+        self.0.iter().find(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.as_str())
     }
 }
 

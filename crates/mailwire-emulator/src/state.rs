@@ -104,6 +104,8 @@ impl Shared {
             .map(|f| f.latency_ms)
             .fold(0u64, u64::saturating_add);
         let firing = [route, Route::Any].iter().find_map(|r| inner.faults.get_mut(r).and_then(Fault::fire));
+        // A fault whose counts ran out is gone, so `faults()` shows only what is still armed.
+        inner.faults.retain(|_, f| *f != Fault::default());
         (latency, firing)
     }
 }

@@ -28,8 +28,18 @@ fn round_trip_and_backup() {
     let store = Store::at(dir.path().to_path_buf());
     assert!(store.load().unwrap().profiles.is_empty());
     let profile = microsoft_profile("Head office");
-    store.update(|p| Ok(p.push(profile.clone()))).unwrap();
-    store.update(|p| Ok(p.push(microsoft_profile("Branch")))).unwrap();
+    store
+        .update(|p| {
+            p.push(profile.clone());
+            Ok(())
+        })
+        .unwrap();
+    store
+        .update(|p| {
+            p.push(microsoft_profile("Branch"));
+            Ok(())
+        })
+        .unwrap();
     let loaded = store.load().unwrap();
     assert_eq!(loaded.profiles.len(), 2);
     assert_eq!(loaded.profiles[0], profile);
@@ -44,7 +54,12 @@ fn round_trip_and_backup() {
 fn a_failed_change_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::at(dir.path().to_path_buf());
-    store.update(|p| Ok(p.push(microsoft_profile("A")))).unwrap();
+    store
+        .update(|p| {
+            p.push(microsoft_profile("A"));
+            Ok(())
+        })
+        .unwrap();
     let before = std::fs::read(store.file_path()).unwrap();
     let result = store.update(|p| {
         store::ensure_unique_name(p, "a", None)?;
@@ -74,8 +89,18 @@ fn version_0_files_are_migrated() {
 fn a_corrupt_file_is_kept_aside_and_the_backup_restored() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::at(dir.path().to_path_buf());
-    store.update(|p| Ok(p.push(microsoft_profile("First")))).unwrap();
-    store.update(|p| Ok(p.push(microsoft_profile("Second")))).unwrap();
+    store
+        .update(|p| {
+            p.push(microsoft_profile("First"));
+            Ok(())
+        })
+        .unwrap();
+    store
+        .update(|p| {
+            p.push(microsoft_profile("Second"));
+            Ok(())
+        })
+        .unwrap();
     std::fs::write(store.file_path(), b"{\"version\": 1, \"profiles\": [ {\"id\": ").unwrap();
     let loaded = store.load().unwrap();
     let warning = loaded.recovered.expect("reported");
@@ -108,7 +133,12 @@ fn concurrent_writers_lose_nothing() {
             std::thread::spawn(move || {
                 let store = Store::at(path);
                 for n in 0..10 {
-                    store.update(|p| Ok(p.push(microsoft_profile(&format!("t{t}-{n}"))))).unwrap();
+                    store
+                        .update(|p| {
+                            p.push(microsoft_profile(&format!("t{t}-{n}")));
+                            Ok(())
+                        })
+                        .unwrap();
                 }
             })
         })

@@ -40,17 +40,8 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    };
-    Reply {
-        status,
-        headers,
-        body,
-        text,
-    }
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
+    Reply { status, headers, body, text }
 }
 
 pub async fn ms_token_form(emu: &Emulator, tenant: &str, form: &[(&str, &str)]) -> Reply {
@@ -102,14 +93,8 @@ pub fn assert_aad(r: &Reply, status: u16, error: &str, code: u64) -> String {
     assert_eq!(lines[3], format!("Timestamp: {timestamp}"));
     assert!(uuid::Uuid::parse_str(trace).is_ok());
     assert!(uuid::Uuid::parse_str(correlation).is_ok());
-    assert!(
-        chrono::NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%SZ").is_ok(),
-        "{timestamp}"
-    );
-    assert_eq!(
-        b["error_uri"],
-        format!("https://login.microsoftonline.com/error?code={code}")
-    );
+    assert!(chrono::NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%SZ").is_ok(), "{timestamp}");
+    assert_eq!(b["error_uri"], format!("https://login.microsoftonline.com/error?code={code}"));
     assert!(r.headers.contains_key("date"));
     lines[0].to_string()
 }
@@ -173,24 +158,11 @@ pub fn google_claims(iss: &str, sub: Option<&str>, scope: &str, aud: &str) -> Va
 pub fn sign_rs256(key_pem: &str, kid: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = kid.map(str::to_string);
-    jsonwebtoken::encode(
-        &header,
-        claims,
-        &EncodingKey::from_rsa_pem(key_pem.as_bytes()).unwrap(),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_pem(key_pem.as_bytes()).unwrap()).unwrap()
 }
 
 pub async fn google_token_raw(emu: &Emulator, form: &[(&str, &str)]) -> Reply {
-    reply(
-        client()
-            .post(emu.google_token_url())
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    reply(client().post(emu.google_token_url()).form(form).send().await.unwrap()).await
 }
 
 pub async fn google_assertion(emu: &Emulator, assertion: &str) -> Reply {
@@ -224,16 +196,7 @@ pub async fn gmail_profile(emu: &Emulator, token: &str, user: &str) -> Reply {
 
 pub async fn gmail_send(emu: &Emulator, token: &str, user: &str, payload: Value) -> Reply {
     let url = format!("{}/gmail/v1/users/{user}/messages/send", emu.base_url());
-    reply(
-        client()
-            .post(url)
-            .bearer_auth(token)
-            .json(&payload)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    reply(client().post(url).bearer_auth(token).json(&payload).send().await.unwrap()).await
 }
 
 pub fn graph_message(to: &str) -> Value {

@@ -7,3 +7,4 @@ mod common;
 mod faults;
 mod google;
 mod microsoft;
+mod robustness;
