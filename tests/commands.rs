@@ -261,3 +261,36 @@ fn only_console_links_open() {
     h.ok("first_paint", json!({"ms": 123.0}));
     assert_eq!(h.ok("app_info", json!({}))["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn network_settings_are_validated_saved_and_keep_the_password_in_the_keychain() {
+    let h = Harness::new();
+    let empty = h.ok("get_network_settings", json!({}));
+    assert_eq!(empty["proxyPasswordStored"], false);
+    assert_eq!(empty["proxyUrl"], Value::Null);
+
+    let bad_ca =
+        h.err("save_network_settings", json!({"settings": {"caFile": "/nonexistent/ca.pem"}, "proxyPassword": null}));
+    assert_eq!(bad_ca["field"], "caFile");
+    let bad_proxy =
+        h.err("save_network_settings", json!({"settings": {"proxyUrl": "ftp://proxy"}, "proxyPassword": null}));
+    assert_eq!(bad_proxy["field"], "proxyUrl");
+    assert_eq!(h.store.load().unwrap().settings, Default::default(), "refused settings are not saved");
+
+    let saved = h.ok(
+        "save_network_settings",
+        json!({"settings": {"proxyUrl": " http://proxy.corp:3128 ", "proxyUsername": "svc-mail", "requestTimeoutSecs": 5000},
+               "proxyPassword": "pr0xy-Passw0rd!"}),
+    );
+    assert_eq!(saved["proxyUrl"], "http://proxy.corp:3128");
+    assert_eq!(saved["requestTimeoutSecs"], 600, "timeouts are clamped");
+    assert_eq!(saved["proxyPasswordStored"], true);
+    let stored = h.secrets.get(mailwire_core::store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword).unwrap().unwrap();
+    assert_eq!(stored.expose(), "pr0xy-Passw0rd!");
+    let file = std::fs::read_to_string(h.store.file_path()).unwrap();
+    assert!(file.contains("proxy.corp") && !file.contains("pr0xy-Passw0rd!"));
+
+    let cleared = h.ok("save_network_settings", json!({"settings": {}, "proxyPassword": null}));
+    assert_eq!(cleared["proxyPasswordStored"], false, "removing the proxy removes its password");
+    h.assert_never_saw(&["pr0xy-Passw0rd!"]);
+}

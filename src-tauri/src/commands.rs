@@ -11,7 +11,7 @@ use mailwire_core::google::{self, GoogleInput, KeyFacts};
 use mailwire_core::microsoft::{Cloud, MicrosoftInput};
 use mailwire_core::profile::{self, GoogleProfile, LastCheck, Profile, ProfileError, ProviderSettings, RunOptions};
 use mailwire_core::secret::{SecretKind, SecretStore, SecretString};
-use mailwire_core::store::{self, StoreError};
+use mailwire_core::store::{self, NetworkSettings, StoreError};
 use mailwire_core::validate::{self, FieldCheck};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -377,8 +377,7 @@ fn uuid_like() -> String {
 }
 
 #[tauri::command]
-pub fn validate_field(provider: Option<Provider>, field: String, value: String) -> FieldCheck {
-    let _ = provider;
+pub fn validate_field(field: String, value: String) -> FieldCheck {
     validate::check_field(&field, &value)
 }
 
@@ -518,8 +517,8 @@ pub async fn run_check<R: Runtime>(
         };
         let _ = emitter.emit("check-progress", payload);
     };
-    let options = RunOptions { send, recipient: None };
-    let http = state.http.clone();
+    let options = RunOptions { send, recipient: None, reuse_token: false };
+    let http = state.http.read().unwrap_or_else(|p| p.into_inner()).clone();
     let task_state = app.clone();
     let task = tokio::spawn(async move {
         let state = tauri::Manager::state::<AppState>(&task_state);
@@ -651,6 +650,59 @@ pub async fn start_sandbox(state: State<'_, AppState>) -> CommandResult<Vec<Prof
         Ok(profiles.iter().map(ProfileSummary::from).collect::<Vec<_>>())
     })?;
     Ok(profiles)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkView {
+    #[serde(flatten)]
+    pub settings: NetworkSettings,
+    #[serde(default)]
+    pub proxy_password_stored: bool,
+}
+
+#[tauri::command]
+pub fn get_network_settings(state: State<'_, AppState>) -> CommandResult<NetworkView> {
+    let settings = state.store.load()?.settings;
+    let proxy_password_stored =
+        state.secrets.get(store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword).ok().flatten().is_some();
+    Ok(NetworkView { settings, proxy_password_stored })
+}
+
+/// Saves how Mailwire reaches the providers. The new client is built first, so settings that
+/// cannot work (a missing CA file, a malformed proxy) are refused and the old ones stay.
+#[tauri::command]
+pub fn save_network_settings(
+    state: State<'_, AppState>,
+    settings: NetworkSettings,
+    proxy_password: Option<String>,
+) -> CommandResult<NetworkView> {
+    let settings = NetworkSettings {
+        proxy_url: settings.proxy_url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+        proxy_username: settings.proxy_username.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+        ca_file: settings.ca_file.filter(|p| !p.as_os_str().is_empty()),
+        connect_timeout_secs: settings.connect_timeout_secs.map(|s| s.clamp(1, 600)),
+        request_timeout_secs: settings.request_timeout_secs.map(|s| s.clamp(1, 600)),
+    };
+    let password = match proxy_password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(SecretString::new(p)),
+        None => state.secrets.get(store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword)?,
+    };
+    let http = mailwire_core::http::Http::new(settings.to_http(password.clone())).map_err(|e| match e {
+        mailwire_core::http::NetError::BadCaFile { .. } => CommandError::field("caFile", e.to_string()),
+        mailwire_core::http::NetError::BadProxy { .. } => CommandError::field("proxyUrl", e.to_string()),
+        other => CommandError::new("network", other.to_string()),
+    })?;
+    match (&settings.proxy_url, &password) {
+        (Some(_), Some(password)) => {
+            state.secrets.put(store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword, password)?
+        }
+        (None, _) => state.secrets.delete(store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword)?,
+        (Some(_), None) => {}
+    }
+    state.store.save_settings(&settings)?;
+    *state.http.write().unwrap_or_else(|p| p.into_inner()) = http;
+    get_network_settings(state)
 }
 
 /// Opens a provider console page in the default browser; any other address is refused.

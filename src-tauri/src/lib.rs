@@ -32,6 +32,8 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::open_link,
         commands::open_log_folder,
         commands::app_info,
+        commands::get_network_settings,
+        commands::save_network_settings,
         commands::first_paint,
     ])
 }

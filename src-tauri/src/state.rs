@@ -1,13 +1,13 @@
 //! What the running app holds between commands.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use mailwire_core::check::Report;
 use mailwire_core::google::ServiceAccountKey;
-use mailwire_core::http::{Http, HttpSettings};
-use mailwire_core::secret::{KeyringStore, SecretStore};
-use mailwire_core::store::Store;
+use mailwire_core::http::Http;
+use mailwire_core::secret::{KeyringStore, SecretKind, SecretStore};
+use mailwire_core::store::{NetworkSettings, Store, SETTINGS_SECRET_ID};
 use mailwire_core::token::TokenCache;
 
 use crate::sandbox::Sandbox;
@@ -15,7 +15,8 @@ use crate::sandbox::Sandbox;
 pub struct AppState {
     pub store: Store,
     pub secrets: Arc<dyn SecretStore>,
-    pub http: Http,
+    /// Rebuilt when the network settings change; checks take a clone when they start.
+    pub http: RwLock<Http>,
     pub cache: TokenCache,
     /// Keys picked in the form but not saved yet, by import ID. They move to the keychain on save.
     pub pending_keys: Mutex<HashMap<String, ServiceAccountKey>>,
@@ -28,10 +29,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, secrets: Arc<dyn SecretStore>) -> Result<Self, mailwire_core::http::NetError> {
+        // Settings that no longer work (a CA file since deleted) must not keep the app from opening:
+        // fall back to the defaults and let the settings screen show the problem.
+        let saved = store.load().map(|loaded| loaded.settings).unwrap_or_default();
+        let http = build_http(&saved, secrets.as_ref())
+            .or_else(|_| build_http(&NetworkSettings::default(), secrets.as_ref()))?;
         Ok(Self {
             store,
             secrets,
-            http: Http::new(HttpSettings::default())?,
+            http: RwLock::new(http),
             cache: TokenCache::default(),
             pending_keys: Mutex::default(),
             reports: Mutex::default(),
@@ -44,6 +50,18 @@ impl AppState {
     pub fn from_environment() -> Result<Self, Box<dyn std::error::Error>> {
         Ok(Self::new(Store::open_default()?, Arc::new(KeyringStore::for_this_build()))?)
     }
+}
+
+/// The HTTP client for `settings`, with the proxy password from the keychain.
+pub fn build_http(
+    settings: &NetworkSettings,
+    secrets: &dyn SecretStore,
+) -> Result<Http, mailwire_core::http::NetError> {
+    let password = match settings.proxy_url {
+        Some(_) => secrets.get(SETTINGS_SECRET_ID, SecretKind::ProxyPassword).ok().flatten(),
+        None => None,
+    };
+    Http::new(settings.to_http(password))
 }
 
 /// Locks a mutex even if a panicking thread poisoned it: the maps stay usable.

@@ -52,6 +52,11 @@ export const importGoogleKey = ({ path } = {}) => invoke('import_google_key', { 
 export const googleDelegationInfo = (clientId, scopes) =>
   invoke('google_delegation_info', { clientId, scopes });
 
+// Network settings: the proxy password goes in once and is only ever reported as stored.
+export const getNetworkSettings = () => invoke('get_network_settings');
+export const saveNetworkSettings = (settings, proxyPassword) =>
+  invoke('save_network_settings', { settings, proxyPassword });
+
 // Checks and reports
 export const runCheck = (id, { send = false } = {}) => invoke('run_check', { id, send });
 export const cancelCheck = (id) => invoke('cancel_check', { id });

@@ -7,8 +7,9 @@ import { toast } from './util/ui.js';
 import * as listView from './views/list.js';
 import * as formView from './views/form.js';
 import * as checkView from './views/check.js';
+import * as settingsView from './views/settings.js';
 
-const VIEWS = { list: listView, form: formView, check: checkView };
+const VIEWS = { list: listView, form: formView, check: checkView, settings: settingsView };
 const root = document.getElementById('main');
 let cleanup = null;
 let navSeq = 0;
@@ -51,6 +52,8 @@ async function refreshStatus() {
     document.getElementById('app-version').textContent = 'Mailwire';
   }
 }
+
+document.getElementById('open-network-settings').addEventListener('click', () => nav.go('settings'));
 
 document.getElementById('open-log-folder').addEventListener('click', async () => {
   try {

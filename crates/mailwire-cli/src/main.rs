@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mailwire_core::check::{Progress, Report};
 use mailwire_core::google::{self, GoogleInput, GoogleSettings};
-use mailwire_core::http::{Http, HttpSettings, ProxySettings};
+use mailwire_core::http::{Http, ProxySettings};
 use mailwire_core::microsoft::{self, Cloud, Credential, MicrosoftInput, MicrosoftSettings};
 use mailwire_core::profile::{self, GoogleProfile, LastCheck, Profile, ProviderSettings, RunOptions};
 use mailwire_core::secret::{KeyringStore, SecretKind, SecretStore, SecretString};
@@ -42,12 +42,12 @@ struct NetworkArgs {
     /// Proxy URL for all requests (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY and system settings).
     #[arg(long, global = true, value_name = "URL")]
     proxy: Option<String>,
-    /// Overall timeout per request, in seconds.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 30)]
-    timeout: u64,
-    /// Connect timeout, in seconds.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
-    connect_timeout: u64,
+    /// Overall timeout per request, in seconds (default: the saved network settings, else 30).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Connect timeout, in seconds (default: the saved network settings, else 10).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    connect_timeout: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -279,19 +279,30 @@ async fn run(cli: Cli) -> Result<u8, Exit> {
     }
 }
 
+/// The HTTP client: flags first, then the network settings saved by the app, then defaults.
 fn http(network: &NetworkArgs) -> Result<Http, Exit> {
-    let proxy = network.proxy.as_ref().map(|url| ProxySettings {
-        url: url.clone(),
-        username: std::env::var("MAILWIRE_PROXY_USER").ok(),
-        password: std::env::var("MAILWIRE_PROXY_PASSWORD").ok().map(SecretString::new),
-    });
-    let settings = HttpSettings {
-        connect_timeout: Duration::from_secs(network.connect_timeout.max(1)),
-        request_timeout: Duration::from_secs(network.timeout.max(1)),
-        proxy,
-        ca_file: network.ca_file.clone(),
-        ..HttpSettings::default()
+    let saved = Store::open_default().and_then(|store| store.load()).map(|loaded| loaded.settings).unwrap_or_default();
+    let saved_password = || {
+        saved.proxy_url.as_ref()?;
+        KeyringStore::for_this_build().get(store::SETTINGS_SECRET_ID, SecretKind::ProxyPassword).ok().flatten()
     };
+    let mut settings = saved.to_http(saved_password());
+    if let Some(url) = &network.proxy {
+        settings.proxy = Some(ProxySettings {
+            url: url.clone(),
+            username: env_nonempty("MAILWIRE_PROXY_USER"),
+            password: env_nonempty("MAILWIRE_PROXY_PASSWORD").map(SecretString::new),
+        });
+    }
+    if let Some(path) = &network.ca_file {
+        settings.ca_file = Some(path.clone());
+    }
+    if let Some(seconds) = network.connect_timeout {
+        settings.connect_timeout = Duration::from_secs(seconds.max(1));
+    }
+    if let Some(seconds) = network.timeout {
+        settings.request_timeout = Duration::from_secs(seconds.max(1));
+    }
     Ok(Http::new(settings)?)
 }
 

@@ -266,7 +266,8 @@ fn micro(c: &mut Criterion) {
     // Reading the token: the Mail.Send permission check decodes the JWT's claims.
     let ms_token = f.runtime.block_on(async {
         let cache = TokenCache::default();
-        let client = microsoft::MicrosoftClient { http: &f.http, settings: &f.ms, credential: &f.credential, cache: &cache };
+        let client =
+            microsoft::MicrosoftClient { http: &f.http, settings: &f.ms, credential: &f.credential, cache: &cache };
         client.token(true).await.expect("token")
     });
     group.bench_function("token_facts", |b| b.iter(|| black_box(TokenFacts::from_token(black_box(&ms_token)))));
@@ -279,9 +280,18 @@ fn micro(c: &mut Criterion) {
         attempts: 1,
         gave_up: None,
     };
-    let entra = response(401, r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b'.\r\nTrace ID: 0b0e3f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\r\nCorrelation ID: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d\r\nTimestamp: 2026-12-04 10:00:00Z","error_codes":[7000215],"timestamp":"2026-12-04 10:00:00Z","trace_id":"0b0e3f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","correlation_id":"9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d","error_uri":"https://login.microsoftonline.com/error?code=7000215"}"#);
-    let graph = response(403, r#"{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.","innerError":{"date":"2026-12-04T10:00:00","request-id":"4c0e5f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","client-request-id":"4c0e5f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}}}"#);
-    let gmail = response(403, r#"{"error":{"code":403,"message":"Gmail API has not been used in project 401234567890 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/gmail.googleapis.com/overview?project=401234567890 then retry.","errors":[{"message":"Gmail API has not been used in project 401234567890 before or it is disabled.","domain":"usageLimits","reason":"accessNotConfigured","extendedHelp":"https://console.developers.google.com"}],"status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED","domain":"googleapis.com","metadata":{"service":"gmail.googleapis.com","consumer":"projects/401234567890","activationUrl":"https://console.developers.google.com/apis/api/gmail.googleapis.com/overview?project=401234567890"}}]}}"#);
+    let entra = response(
+        401,
+        r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b'.\r\nTrace ID: 0b0e3f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\r\nCorrelation ID: 9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d\r\nTimestamp: 2026-12-04 10:00:00Z","error_codes":[7000215],"timestamp":"2026-12-04 10:00:00Z","trace_id":"0b0e3f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","correlation_id":"9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d","error_uri":"https://login.microsoftonline.com/error?code=7000215"}"#,
+    );
+    let graph = response(
+        403,
+        r#"{"error":{"code":"ErrorAccessDenied","message":"Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings.","innerError":{"date":"2026-12-04T10:00:00","request-id":"4c0e5f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","client-request-id":"4c0e5f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}}}"#,
+    );
+    let gmail = response(
+        403,
+        r#"{"error":{"code":403,"message":"Gmail API has not been used in project 401234567890 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/gmail.googleapis.com/overview?project=401234567890 then retry.","errors":[{"message":"Gmail API has not been used in project 401234567890 before or it is disabled.","domain":"usageLimits","reason":"accessNotConfigured","extendedHelp":"https://console.developers.google.com"}],"status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED","domain":"googleapis.com","metadata":{"service":"gmail.googleapis.com","consumer":"projects/401234567890","activationUrl":"https://console.developers.google.com/apis/api/gmail.googleapis.com/overview?project=401234567890"}}]}}"#,
+    );
     group.bench_function("parse_entra_error", |b| {
         b.iter(|| black_box(microsoft::parse_entra_error(black_box(&entra), "login.microsoftonline.com")))
     });

@@ -39,12 +39,54 @@ pub enum StoreError {
 struct FileV1 {
     version: u32,
     profiles: Vec<Profile>,
+    #[serde(default)]
+    settings: NetworkSettings,
+}
+
+/// How Mailwire reaches the providers, shared by the app and the CLI. The proxy password is in
+/// the keychain under [`SETTINGS_SECRET_ID`], never here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NetworkSettings {
+    pub proxy_url: Option<String>,
+    pub proxy_username: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub connect_timeout_secs: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
+}
+
+/// The keychain entry name that holds the proxy password.
+pub const SETTINGS_SECRET_ID: &str = "settings";
+
+impl NetworkSettings {
+    /// The HTTP settings these describe; unset values keep Mailwire's defaults.
+    pub fn to_http(&self, proxy_password: Option<crate::secret::SecretString>) -> crate::http::HttpSettings {
+        let defaults = crate::http::HttpSettings::default();
+        crate::http::HttpSettings {
+            connect_timeout: self
+                .connect_timeout_secs
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.connect_timeout),
+            request_timeout: self
+                .request_timeout_secs
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(defaults.request_timeout),
+            proxy: self.proxy_url.as_ref().filter(|u| !u.trim().is_empty()).map(|url| crate::http::ProxySettings {
+                url: url.trim().to_string(),
+                username: self.proxy_username.clone().filter(|u| !u.trim().is_empty()),
+                password: proxy_password,
+            }),
+            ca_file: self.ca_file.clone().filter(|p| !p.as_os_str().is_empty()),
+            retry: defaults.retry,
+        }
+    }
 }
 
 /// What loading found: the profiles, and a warning when the file had to be recovered.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub profiles: Vec<Profile>,
+    pub settings: NetworkSettings,
     pub recovered: Option<String>,
 }
 
@@ -114,14 +156,21 @@ impl Store {
         let _lock = self.lock()?;
         let mut loaded = self.load_locked()?;
         let value = change(&mut loaded.profiles)?;
-        self.write_locked(&loaded.profiles)?;
+        self.write_locked(&loaded.profiles, &loaded.settings)?;
         Ok((value, loaded.recovered))
+    }
+
+    /// Replaces the network settings under the lock, keeping the connections.
+    pub fn save_settings(&self, settings: &NetworkSettings) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        let loaded = self.load_locked()?;
+        self.write_locked(&loaded.profiles, settings)
     }
 
     fn load_locked(&self) -> Result<Loaded, StoreError> {
         let path = self.file_path();
         match read_profiles(&path) {
-            Ok(Some(profiles)) => Ok(Loaded { profiles, recovered: None }),
+            Ok(Some((profiles, settings))) => Ok(Loaded { profiles, settings, recovered: None }),
             Ok(None) => Ok(Loaded::default()),
             Err(ReadError::TooNew(found)) => Err(StoreError::TooNew { path: path.display().to_string(), found }),
             Err(ReadError::Broken(reason)) => {
@@ -132,24 +181,26 @@ impl Store {
                     reason: format!("it is unreadable ({reason}) and could not be moved aside: {e}"),
                 })?;
                 let backup = self.dir.join(BACKUP_NAME);
-                let (profiles, source) = match read_profiles(&backup) {
-                    Ok(Some(profiles)) => (profiles, "the connections from the backup were restored"),
-                    _ => (Vec::new(), "no usable backup exists, so the list starts empty"),
+                let (profiles, settings, source) = match read_profiles(&backup) {
+                    Ok(Some((profiles, settings))) => {
+                        (profiles, settings, "the connections from the backup were restored")
+                    }
+                    _ => (Vec::new(), NetworkSettings::default(), "no usable backup exists, so the list starts empty"),
                 };
                 let message = format!(
                     "The saved connections file could not be read ({reason}). It was kept as {}; {source}.",
                     aside.display()
                 );
                 tracing::warn!(target: "mailwire::store", "{message}");
-                Ok(Loaded { profiles, recovered: Some(message) })
+                Ok(Loaded { profiles, settings, recovered: Some(message) })
             }
         }
     }
 
-    fn write_locked(&self, profiles: &[Profile]) -> Result<(), StoreError> {
+    fn write_locked(&self, profiles: &[Profile], settings: &NetworkSettings) -> Result<(), StoreError> {
         let path = self.file_path();
         let fail = |e: std::io::Error| StoreError::Write { path: path.display().to_string(), reason: e.to_string() };
-        let document = FileV1 { version: SCHEMA_VERSION, profiles: profiles.to_vec() };
+        let document = FileV1 { version: SCHEMA_VERSION, profiles: profiles.to_vec(), settings: settings.clone() };
         let json = serde_json::to_vec_pretty(&document).expect("profiles always serialise");
         let temp = self.dir.join(format!(".{FILE_NAME}.{}.tmp", uuid::Uuid::new_v4()));
         let result = (|| {
@@ -198,7 +249,7 @@ enum ReadError {
     TooNew(u32),
 }
 
-fn read_profiles(path: &Path) -> Result<Option<Vec<Profile>>, ReadError> {
+fn read_profiles(path: &Path) -> Result<Option<(Vec<Profile>, NetworkSettings)>, ReadError> {
     let metadata = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -211,9 +262,9 @@ fn read_profiles(path: &Path) -> Result<Option<Vec<Profile>>, ReadError> {
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ReadError::Broken(e.to_string()))?;
     let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
     match version {
-        0 => migrate_v0(&value).map(Some).map_err(ReadError::Broken),
+        0 => migrate_v0(&value).map(|profiles| Some((profiles, NetworkSettings::default()))).map_err(ReadError::Broken),
         SCHEMA_VERSION => serde_json::from_value::<FileV1>(value)
-            .map(|file| Some(file.profiles))
+            .map(|file| Some((file.profiles, file.settings)))
             .map_err(|e| ReadError::Broken(e.to_string())),
         newer => Err(ReadError::TooNew(newer)),
     }
