@@ -288,11 +288,9 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
         profile.last_check = None;
     }
     profile.validate()?;
-    let needs_secret = existing.as_ref().is_none_or(|old| {
-        old.provider() != profile.provider()
-            || !old.sandbox && state.secrets.get(&old.id, profile.required_secret()).ok().flatten().is_none()
-    });
-    if secret.is_none() && needs_secret && !profile.sandbox {
+    // Sandbox secrets come from the emulator; any other connection must end up with its secret.
+    let has_stored_secret = || state.secrets.get(&profile.id, profile.required_secret()).ok().flatten().is_some();
+    if secret.is_none() && !profile.sandbox && !has_stored_secret() {
         return Err(match profile.provider() {
             Provider::Microsoft => CommandError::field("clientSecret", "Enter the client secret's Value."),
             Provider::Google => CommandError::field("key", "Choose the service account's JSON key file."),

@@ -130,6 +130,16 @@ pub fn mail_send_delegated_only(portal: &str, client_id: &str) -> Finding {
     )
 }
 
+/// The detail of a failed send; when the request may have reached the provider, it says so.
+pub fn describe_send_failure(description: String, net: Option<&NetError>) -> String {
+    match net {
+        Some(e) if e.delivery_uncertain() => format!(
+            "{description} The message may still have been delivered: Mailwire did not send it again, to avoid a duplicate."
+        ),
+        _ => description,
+    }
+}
+
 /// A one-line description of a Microsoft failure for the step's detail, with trace IDs kept.
 pub fn describe_microsoft(error: &MicrosoftError) -> String {
     match error {

@@ -323,6 +323,16 @@ pub enum GoogleError {
     Signing(String),
 }
 
+impl GoogleError {
+    /// The transport failure behind this error, if it was one.
+    pub fn net(&self) -> Option<&NetError> {
+        match self {
+            GoogleError::Net(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 pub fn parse_token_error(response: &HttpResponse, host: &str) -> GoogleError {
     #[derive(Deserialize)]
     struct Body {
@@ -646,7 +656,6 @@ pub async fn run_check(
             .find(|(scope, token)| token.is_some() && allowed.contains(&scope.as_str()))
             .and_then(|(_, t)| t.clone())
     };
-    let delegation_ok = tokens.iter().all(|(_, t)| t.is_some());
 
     let profile_token = token_for(PROFILE_SCOPES);
     let mailbox_ok = if only_send_scope {
@@ -711,14 +720,15 @@ pub async fn run_check(
                             (),
                         ),
                         Err(error) => {
-                            Outcome::fail(diagnose::describe_google(&error), diagnose::google(&error, &context))
+                            let detail =
+                                diagnose::describe_send_failure(diagnose::describe_google(&error), error.net());
+                            Outcome::fail(detail, diagnose::google(&error, &context))
                         }
                     }
                 })
                 .await;
         }
     }
-    let _ = delegation_ok;
     pipeline.finish()
 }
 

@@ -177,6 +177,11 @@ impl NetError {
         }
     }
 
+    /// For a send that failed this way, the provider may still have accepted the message.
+    pub fn delivery_uncertain(&self) -> bool {
+        matches!(self, NetError::Dropped { .. } | NetError::Timeout { phase: TimeoutPhase::Response, .. })
+    }
+
     /// True when the request cannot have reached the provider, so even a send may be repeated.
     fn surely_not_delivered(&self) -> bool {
         matches!(

@@ -217,6 +217,16 @@ pub enum MicrosoftError {
     Certificate(String),
 }
 
+impl MicrosoftError {
+    /// The transport failure behind this error, if it was one.
+    pub fn net(&self) -> Option<&NetError> {
+        match self {
+            MicrosoftError::Net(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// Parses an Entra ID error body; a non-JSON answer becomes the network error it really is.
 pub fn parse_entra_error(response: &HttpResponse, host: &str) -> MicrosoftError {
     #[derive(Deserialize)]
@@ -588,7 +598,9 @@ pub async fn run_check(
                             (),
                         ),
                         Err(error) => {
-                            Outcome::fail(diagnose::describe_microsoft(&error), diagnose::microsoft(&error, settings))
+                            let detail =
+                                diagnose::describe_send_failure(diagnose::describe_microsoft(&error), error.net());
+                            Outcome::fail(detail, diagnose::microsoft(&error, settings))
                         }
                     }
                 })

@@ -231,8 +231,6 @@ async fn malformed_and_missing_subject_rows_are_diagnosed() {
     let settings = google_settings(&emulator, &key, ids::GOOGLE_SENDER, &[]);
     let http = http();
     let cache = TokenCache::default();
-    let mut bad = settings.clone();
-    bad.sender = "helpdesk@example-sandbox.com".parse().unwrap();
     let raw_key = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_key.expose().as_bytes()).unwrap();
     let now = chrono::Utc::now().timestamp();
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
@@ -275,7 +273,6 @@ async fn malformed_and_missing_subject_rows_are_diagnosed() {
     let error = client.profile(&token).await.unwrap_err();
     let finding = diagnose::google(&error, &context);
     assert!(["FAILED_PRECONDITION", "failedPrecondition"].contains(&finding.code.as_deref().unwrap()), "{finding:?}");
-    let _ = bad;
 }
 
 #[test]

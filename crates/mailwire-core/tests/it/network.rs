@@ -270,6 +270,9 @@ async fn a_send_is_never_duplicated() {
             if send.status == StepStatus::Pass {
                 assert_eq!(delivered, 1, "{route:?} {fault:?}: pass means delivered");
             }
+            if fault.drop_mid_response > 0 {
+                assert!(send.detail.contains("may still have been delivered"), "{}", send.detail);
+            }
         }
     }
 }
