@@ -116,6 +116,12 @@ struct MicrosoftArgs {
     /// Read the client secret from standard input instead of MAILWIRE_CLIENT_SECRET.
     #[arg(long)]
     client_secret_stdin: bool,
+    /// Authenticate with this certificate (PEM) instead of a client secret; needs --private-key.
+    #[arg(long, value_name = "PEM", requires = "private_key", conflicts_with = "client_secret_stdin")]
+    certificate: Option<PathBuf>,
+    /// The certificate's RSA private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "certificate")]
+    private_key: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -359,7 +365,13 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
         (Some(CheckProvider::Microsoft(ms)), _) => {
             let settings = MicrosoftSettings::validate(&microsoft_input(&ms), &ms.sender)?;
             let recipient = ms.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
-            let credential = Credential::Secret(require_secret(ms.client_secret_stdin)?);
+            let credential = match (&ms.certificate, &ms.private_key) {
+                (Some(certificate), Some(key)) => Credential::Certificate {
+                    certificate_pem: read_text(certificate)?,
+                    private_key_pem: SecretString::new(read_text(key)?),
+                },
+                _ => Credential::Secret(require_secret(ms.client_secret_stdin)?),
+            };
             let options = microsoft::CheckOptions { profile_name: None, recipient, reuse_token: false };
             let printer = output::Printer::new(ms.json);
             let progress = |event: Progress<'_>| printer.progress(event);
@@ -588,6 +600,11 @@ fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Exit> {
         return Err(Exit::usage(format!("{} is larger than {} MiB", path.display(), MAX_INPUT_FILE_BYTES >> 20)));
     }
     Ok(bytes)
+}
+
+fn read_text(path: &std::path::Path) -> Result<String, Exit> {
+    String::from_utf8(read_limited(path)?)
+        .map_err(|_| Exit::usage(format!("{} is not a PEM text file", path.display())))
 }
 
 /// Keychain first: when it refuses, nothing is saved, so no connection exists without its secret.

@@ -505,3 +505,20 @@ fn many_senders_are_checked_with_one_shared_token() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("line 1"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_certificate_can_replace_the_secret() {
+    let world = World::new();
+    let credential = world._runtime.block_on(world.emulator.add_certificate(ids::APP_CLIENT_ID)).unwrap();
+    let cert = world.dir.path().join("app.pem");
+    let key = world.dir.path().join("app.key");
+    std::fs::write(&cert, &credential.cert_pem).unwrap();
+    std::fs::write(&key, &credential.private_key_pem).unwrap();
+    let env: Vec<_> = world.ms_env("").into_iter().filter(|(k, _)| *k != "MAILWIRE_CLIENT_SECRET").collect();
+    let mut args = MS_ARGS.to_vec();
+    args.extend(["--certificate", cert.to_str().unwrap(), "--private-key", key.to_str().unwrap(), "--json"]);
+    let run = mailwire(&args, &env_refs(&env), None);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let key_body: Vec<&str> = credential.private_key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(key_body.iter().all(|line| !run.stdout.contains(line) && !run.stderr.contains(line)));
+}
