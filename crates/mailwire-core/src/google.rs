@@ -15,12 +15,12 @@ use url::Url;
 
 use crate::check::{Outcome, Pipeline, ProgressFn, Provider, Report, StepStatus};
 use crate::diagnose::{self, Finding};
-use crate::http::{join_url, parse_endpoint, EndpointError, Http, HttpResponse, NetError, RetryMode};
+use crate::http::{join_url, parse_endpoint, Http, HttpResponse, NetError, RetryMode};
 use crate::message::TestMessage;
 use crate::microsoft::{retried_note, unexpected_body};
 use crate::secret::SecretString;
 use crate::token::{AccessToken, TokenCache};
-use crate::validate::{self, FieldError};
+use crate::validate::{self, FieldError, SettingsError};
 
 pub const SCOPE_FULL: &str = "https://mail.google.com/";
 pub const SCOPE_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
@@ -223,14 +223,6 @@ pub struct GoogleSettings {
     pub token_url: Url,
     pub gmail_url: Url,
     pub sender: lettre::Address,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error(transparent)]
-    Field(#[from] FieldError),
-    #[error(transparent)]
-    Endpoint(#[from] EndpointError),
 }
 
 impl GoogleSettings {

@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::check::{Outcome, Pipeline, ProgressFn, Provider, Report};
 use crate::diagnose::{self, Finding};
-use crate::http::{join_url, parse_endpoint, EndpointError, Http, HttpResponse, NetError, RetryMode};
+use crate::http::{join_url, parse_endpoint, Http, HttpResponse, NetError, RetryMode};
 use crate::message::TestMessage;
 use crate::secret::SecretString;
 use crate::token::{AccessToken, TokenCache};
-use crate::validate::{self, FieldError, Tenant};
+use crate::validate::{self, FieldError, SettingsError, Tenant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -90,14 +90,6 @@ pub struct MicrosoftSettings {
     pub sender: lettre::Address,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error(transparent)]
-    Field(#[from] FieldError),
-    #[error(transparent)]
-    Endpoint(#[from] EndpointError),
-}
-
 impl MicrosoftSettings {
     pub fn validate(input: &MicrosoftInput, sender: &str) -> Result<Self, SettingsError> {
         let tenant = Tenant::parse(&input.tenant)?;
@@ -163,17 +155,11 @@ impl EntraError {
     }
 
     pub fn trace_line(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(t) = &self.trace_id {
-            parts.push(format!("Trace ID: {t}"));
-        }
-        if let Some(c) = &self.correlation_id {
-            parts.push(format!("Correlation ID: {c}"));
-        }
-        if let Some(t) = &self.timestamp {
-            parts.push(format!("Timestamp: {t}"));
-        }
-        parts.join(", ")
+        labelled(&[
+            ("Trace ID", &self.trace_id),
+            ("Correlation ID", &self.correlation_id),
+            ("Timestamp", &self.timestamp),
+        ])
     }
 }
 
@@ -191,18 +177,21 @@ pub struct GraphError {
 
 impl GraphError {
     pub fn trace_line(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(r) = &self.request_id {
-            parts.push(format!("request-id: {r}"));
-        }
-        if let Some(c) = &self.client_request_id {
-            parts.push(format!("client-request-id: {c}"));
-        }
-        if let Some(d) = &self.date {
-            parts.push(format!("date: {d}"));
-        }
-        parts.join(", ")
+        labelled(&[
+            ("request-id", &self.request_id),
+            ("client-request-id", &self.client_request_id),
+            ("date", &self.date),
+        ])
     }
+}
+
+/// "Label: value, …" for the values that are present: the IDs support staff ask for.
+fn labelled(pairs: &[(&str, &Option<String>)]) -> String {
+    pairs
+        .iter()
+        .filter_map(|(label, value)| value.as_ref().map(|v| format!("{label}: {v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -650,7 +639,10 @@ mod tests {
         assert!(MicrosoftSettings::validate(&i, "a@contoso.com").is_err());
         i.authority_host = Some("http://login.example.com".into());
         i.graph_url = Some("https://graph.example.com".into());
-        assert!(matches!(MicrosoftSettings::validate(&i, "a@contoso.com"), Err(SettingsError::Endpoint(_))));
+        assert!(matches!(
+            MicrosoftSettings::validate(&i, "a@contoso.com"),
+            Err(crate::validate::SettingsError::Endpoint(_))
+        ));
         i.authority_host = Some("http://127.0.0.1:9".into());
         assert!(MicrosoftSettings::validate(&i, "a@contoso.com").is_ok());
     }

@@ -14,7 +14,7 @@ use crate::http::Http;
 use crate::microsoft::{self, Credential, MicrosoftInput, MicrosoftSettings};
 use crate::secret::{SecretKind, SecretStore, SecretStoreError};
 use crate::token::TokenCache;
-use crate::validate::{self, FieldError};
+use crate::validate::{self, FieldError, SettingsError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "provider", rename_all = "lowercase")]
@@ -112,12 +112,10 @@ impl Profile {
         }
         match &self.settings {
             ProviderSettings::Microsoft(input) => {
-                MicrosoftSettings::validate(input, &self.sender)
-                    .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_ms(&e)))?;
+                MicrosoftSettings::validate(input, &self.sender).map_err(ProfileError::from)?;
             }
             ProviderSettings::Google(google) => {
-                GoogleSettings::validate(&google.input, &google.key, &self.sender)
-                    .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_google(&e)))?;
+                GoogleSettings::validate(&google.input, &google.key, &self.sender).map_err(ProfileError::from)?;
             }
         }
         Ok(())
@@ -159,26 +157,18 @@ impl Profile {
     }
 }
 
-fn field_of_ms(e: &microsoft::SettingsError) -> String {
-    match e {
-        microsoft::SettingsError::Field(f) => f.field.clone(),
-        microsoft::SettingsError::Endpoint(_) => "endpoint".into(),
-    }
-}
-
-fn field_of_google(e: &google::SettingsError) -> String {
-    match e {
-        google::SettingsError::Field(f) => f.field.clone(),
-        google::SettingsError::Endpoint(_) => "endpoint".into(),
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
     #[error("{0}")]
     Invalid(String, String),
     #[error(transparent)]
     Secrets(#[from] SecretStoreError),
+}
+
+impl From<SettingsError> for ProfileError {
+    fn from(e: SettingsError) -> Self {
+        ProfileError::Invalid(e.to_string(), e.field())
+    }
 }
 
 impl From<FieldError> for ProfileError {
@@ -223,15 +213,14 @@ pub async fn run_profile_check(
     let name = Some(profile.name.clone());
     match &profile.settings {
         ProviderSettings::Microsoft(input) => {
-            let settings = MicrosoftSettings::validate(input, &profile.sender)
-                .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_ms(&e)))?;
+            let settings = MicrosoftSettings::validate(input, &profile.sender).map_err(ProfileError::from)?;
             let credential = stored?.map(Credential::Secret);
             let options = microsoft::CheckOptions { profile_name: name, recipient, reuse_token: options.reuse_token };
             Ok(microsoft::run_check(http, &settings, credential.as_ref(), &options, cache, progress).await)
         }
         ProviderSettings::Google(google_profile) => {
             let settings = GoogleSettings::validate(&google_profile.input, &google_profile.key, &profile.sender)
-                .map_err(|e| ProfileError::Invalid(e.to_string(), field_of_google(&e)))?;
+                .map_err(ProfileError::from)?;
             let key = match stored {
                 Ok(Some(private_key)) => Ok(ServiceAccountKey { facts: google_profile.key.clone(), private_key }),
                 Ok(None) => Err(Finding {

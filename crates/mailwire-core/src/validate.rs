@@ -19,6 +19,25 @@ impl FieldError {
     }
 }
 
+/// Why provider settings are not usable: a field, or an endpoint URL.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Endpoint(#[from] crate::http::EndpointError),
+}
+
+impl SettingsError {
+    /// The form field to show the message under.
+    pub fn field(&self) -> String {
+        match self {
+            SettingsError::Field(f) => f.field.clone(),
+            SettingsError::Endpoint(_) => "endpoint".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
