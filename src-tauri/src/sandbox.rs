@@ -34,7 +34,7 @@ impl Sandbox {
     /// The demo connections as they are saved; [`Sandbox::prepare`] repoints them at each run.
     pub fn demo_profiles(&self) -> Vec<Profile> {
         let mut microsoft = Profile::new(
-            "Sandbox · Contoso (Microsoft 365)",
+            "Sandbox · Microsoft 365",
             ProviderSettings::Microsoft(MicrosoftInput {
                 tenant: ids::TENANT_DOMAIN.into(),
                 client_id: ids::APP_CLIENT_ID.into(),
@@ -48,7 +48,7 @@ impl Sandbox {
         microsoft.id = MICROSOFT_DEMO_ID.into();
         microsoft.sandbox = true;
         let mut google = Profile::new(
-            "Sandbox · Example (Google, delegation missing)",
+            "Sandbox · Google (no delegation)",
             ProviderSettings::Google(GoogleProfile {
                 key: self.google_key.clone(),
                 input: GoogleInput { scopes: vec![google::SCOPE_FULL.into()], token_url: None, gmail_url: None },

@@ -589,7 +589,11 @@ pub async fn run_check(
         Some(offset) => {
             let skew = Duration::from_secs(offset.unsigned_abs());
             let direction = if offset >= 0 { "ahead of" } else { "behind" };
-            let detail = format!("This computer's clock is {} s {direction} Google's.", offset.unsigned_abs());
+            let detail = if offset == 0 {
+                "This computer's clock matches Google's.".to_string()
+            } else {
+                format!("This computer's clock is {} s {direction} Google's.", offset.unsigned_abs())
+            };
             let clock_finding = || {
                 Finding {
                 title: "This computer's clock is off".into(),
@@ -680,7 +684,11 @@ pub async fn run_check(
     };
 
     match (&options.recipient, token_for(SEND_SCOPES)) {
-        (None, _) => pipeline.skip("send", "Send a test email", "Skipped: no test recipient given."),
+        (None, _) => pipeline.skip(
+            "send",
+            "Send a test email",
+            "Skipped: no test email was requested (Send test email in the app, --to on the command line).",
+        ),
         (Some(_), None) => pipeline.skip("send", "Send a test email", "Skipped: no delegated token allows sending."),
         (Some(_), Some(_)) if !mailbox_ok => {
             pipeline.skip("send", "Send a test email", "Skipped: the Gmail API check failed.")

@@ -562,7 +562,11 @@ pub async fn run_check(
         format!("Microsoft Graph accepted this message from {} (HTTP 202).", settings.sender),
     ];
     match (&options.recipient, granted) {
-        (None, _) => pipeline.skip("send", "Send a test email", "Skipped: no test recipient given."),
+        (None, _) => pipeline.skip(
+            "send",
+            "Send a test email",
+            "Skipped: no test email was requested (Send test email in the app, --to on the command line).",
+        ),
         (Some(_), None) => {
             pipeline.skip("send", "Send a test email", "Skipped: the token lacks Mail.Send, so Graph would refuse.")
         }

@@ -231,6 +231,8 @@ export async function render(root, params, nav) {
           text || (code ? 'See “How to fix” below.' : null)) : null),
       when ? h('time', { class: 'summary-when', datetime: when.iso, title: absoluteTime(when.iso) }, when.label) : null);
     summary.hidden = false;
+    // The steps scrolled the view down while they ran; bring the verdict back into sight.
+    summary.scrollIntoView({ block: 'nearest' });
   }
 
   function upsertStep(step, status) {

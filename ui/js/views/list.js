@@ -155,15 +155,15 @@ function lastCheck(lc) {
     state = 'pass'; icon = '✓'; text = 'Passed';
   } else {
     state = 'fail'; icon = '✗';
-    // failedStep may be a step number or a step title/id depending on the core; word both sensibly.
-    const fs = lc.failedStep;
-    text = typeof fs === 'number' ? `Failed at step ${fs}` : fs ? `Failed at “${fs}”` : 'Failed';
+    // The failed step's title can be long (it may name a scope); the row says "Failed" with the
+    // provider's code, and the title is one hover away.
+    text = 'Failed';
   }
   if (lc && lc.at) when = h('time', { class: 'row-when', datetime: lc.at, title: absoluteTime(lc.at) }, relativeTime(lc.at));
   return h('div', { class: 'row-status', dataset: { state } },
     h('span', { class: 'status-dot', 'aria-hidden': 'true' }, icon),
     h('div', { class: 'row-status-text' },
-      h('span', { class: 'row-result' }, text),
+      h('span', { class: 'row-result', title: lc && !lc.ok && lc.failedStep ? `Failed at “${lc.failedStep}”` : null }, text),
       h('span', { class: 'row-status-meta' },
         lc && !lc.ok && lc.code ? h('code', { class: 'row-code' }, lc.code) : null,
         when)));

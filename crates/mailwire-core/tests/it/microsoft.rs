@@ -40,7 +40,7 @@ async fn without_a_recipient_the_send_is_skipped_with_a_reason() {
     assert!(report.ok);
     let send = step(&report, "send");
     assert_eq!(send.status, StepStatus::Skipped);
-    assert!(send.detail.contains("no test recipient"));
+    assert!(send.detail.contains("no test email was requested"));
     assert!(emulator.outbox().is_empty());
 }
 
