@@ -5,6 +5,7 @@
 #                              emulator, official client libraries, end-to-end under Xvfb)
 #   scripts/mailwire.sh setup  only install what is missing
 #   scripts/mailwire.sh lint   cargo fmt --check, clippy -D warnings, and the no-Tauri-in-core rule
+#   scripts/mailwire.sh bench [--quick]   the benchmarks (see BENCHMARKS.md)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -123,8 +124,12 @@ case "${1:-}" in
     run_tests
     ;;
   lint) lint ;;
+  bench)
+    shift
+    "$ROOT/scripts/bench.sh" "$@"
+    ;;
   *)
-    echo "usage: scripts/mailwire.sh run|test|setup|lint" >&2
+    echo "usage: scripts/mailwire.sh run|test|setup|lint|bench [--quick]" >&2
     exit 2
     ;;
 esac

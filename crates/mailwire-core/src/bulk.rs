@@ -61,6 +61,12 @@ pub async fn check_senders(
     concurrency: usize,
 ) -> Result<Vec<SenderReport>, ProfileError> {
     let options = RunOptions { send: recipient.is_some(), recipient, reuse_token: true };
+    // One keychain read for all senders: keychain calls block, and a thousand of them would
+    // cost more than the checks.
+    let secret_override = match secret_override {
+        Some(secret) => Some(secret),
+        None => secrets.get(&profile.id, profile.required_secret())?,
+    };
     let checks = senders.iter().enumerate().map(|(index, sender)| {
         let mut per_sender = profile.clone();
         per_sender.sender = sender.clone();

@@ -93,11 +93,27 @@ pub struct KeyFacts {
     pub token_uri: String,
 }
 
-/// A parsed service account key.
-#[derive(Debug, Clone)]
+/// A parsed service account key, with its signer ready: parsing a PEM RSA key costs about as much
+/// as a signature, so it happens once per key, not once per token.
+#[derive(Clone)]
 pub struct ServiceAccountKey {
     pub facts: KeyFacts,
     pub private_key: SecretString,
+    signer: std::sync::Arc<jsonwebtoken::EncodingKey>,
+}
+
+impl ServiceAccountKey {
+    /// A key from its saved facts and the private key from the keychain.
+    pub fn new(facts: KeyFacts, private_key: SecretString) -> Result<Self, KeyFileError> {
+        let signer = std::sync::Arc::new(signing_key(&private_key)?);
+        Ok(Self { facts, private_key, signer })
+    }
+}
+
+impl std::fmt::Debug for ServiceAccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAccountKey").field("facts", &self.facts).field("private_key", &self.private_key).finish()
+    }
 }
 
 /// Reads and validates a key file without ever loading more than the size limit.
@@ -175,28 +191,27 @@ pub fn parse_key(bytes: &[u8]) -> Result<ServiceAccountKey, KeyFileError> {
         Some(_) => text("token_uri")?,
     };
     parse_endpoint("token_uri", &token_uri).map_err(|e| KeyFileError::BadTokenUri(e.to_string()))?;
-    signing_key(&private_key)?;
-    Ok(ServiceAccountKey {
-        facts: KeyFacts { client_email, client_id, project_id, private_key_id, token_uri },
+    let key = ServiceAccountKey::new(
+        KeyFacts { client_email, client_id, project_id, private_key_id, token_uri },
         private_key,
-    })
+    )?;
+    // One signature proves the key works, so a broken key fails on import, not in a check.
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &serde_json::json!({"probe": 1}),
+        &key.signer,
+    )
+    .map_err(|_| KeyFileError::BadPrivateKey("it is not a valid RSA private key".into()))?;
+    Ok(key)
 }
 
-/// Parses the PEM key and proves it can sign, so a broken key fails on import, not in a check.
 fn signing_key(private_key: &SecretString) -> Result<jsonwebtoken::EncodingKey, KeyFileError> {
     let pem = private_key.expose();
     if !pem.contains("-----BEGIN PRIVATE KEY-----") && !pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
         return Err(KeyFileError::BadPrivateKey("it is not a PEM 'BEGIN PRIVATE KEY' block".into()));
     }
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-        .map_err(|_| KeyFileError::BadPrivateKey("it is not a readable RSA private key".into()))?;
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-        &serde_json::json!({"probe": 1}),
-        &key,
-    )
-    .map_err(|_| KeyFileError::BadPrivateKey("it is not a valid RSA private key".into()))?;
-    Ok(key)
+    jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
+        .map_err(|_| KeyFileError::BadPrivateKey("it is not a readable RSA private key".into()))
 }
 
 /// The scopes a connection asks for, as the Admin console wants them (comma-separated).
@@ -407,7 +422,6 @@ impl GoogleClient<'_> {
 
     /// The signed JWT-bearer assertion for one scope set.
     pub fn assertion(&self, scope: &str) -> Result<SecretString, GoogleError> {
-        let key = signing_key(&self.key.private_key).map_err(|e| GoogleError::Signing(e.to_string()))?;
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(self.key.facts.private_key_id.clone());
         let now = chrono::Utc::now().timestamp();
@@ -419,7 +433,7 @@ impl GoogleClient<'_> {
             "iat": now,
             "exp": now + 3600,
         });
-        jsonwebtoken::encode(&header, &claims, &key)
+        jsonwebtoken::encode(&header, &claims, &self.key.signer)
             .map(SecretString::new)
             .map_err(|e| GoogleError::Signing(e.to_string()))
     }

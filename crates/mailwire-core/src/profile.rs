@@ -222,7 +222,12 @@ pub async fn run_profile_check(
             let settings = GoogleSettings::validate(&google_profile.input, &google_profile.key, &profile.sender)
                 .map_err(ProfileError::from)?;
             let key = match stored {
-                Ok(Some(private_key)) => Ok(ServiceAccountKey { facts: google_profile.key.clone(), private_key }),
+                Ok(Some(private_key)) => ServiceAccountKey::new(google_profile.key.clone(), private_key).map_err(|e| Finding {
+                    title: e.to_string(),
+                    code: Some("bad-key".into()),
+                    fix: vec!["Edit the connection and import the service account's JSON key file again (Choose key file…).".into()],
+                    links: vec![],
+                }),
                 Ok(None) => Err(Finding {
                     title: "The service account key is not in the system keychain".into(),
                     code: Some("missing-key".into()),

@@ -15,11 +15,12 @@ pub async fn sandbox() -> Emulator {
     Emulator::start(Scenario::sandbox()).await.expect("emulator starts")
 }
 
-/// Retries fast enough for tests, still bounded.
+/// Retries fast enough for tests, still bounded; timeouts generous, because CI runs the
+/// end-to-end tests (a whole WebKit) beside these on two cores.
 pub fn http() -> Http {
     Http::new(HttpSettings {
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(30),
+        request_timeout: Duration::from_secs(60),
         retry: RetrySettings {
             max_attempts: 4,
             base_delay: Duration::from_millis(20),
