@@ -16,16 +16,7 @@ use crate::support::*;
 async fn token_step_with(fault: Fault, http: Http) -> (mailwire_core::check::Report, Emulator) {
     let emulator = sandbox().await;
     emulator.set_fault(Route::MsToken, fault);
-    let options = mailwire_core::microsoft::CheckOptions::default();
-    let report = mailwire_core::microsoft::run_check(
-        &http,
-        &sandbox_ms(&emulator),
-        Some(&secret(ids::APP_SECRET)),
-        &options,
-        &Default::default(),
-        &mailwire_core::check::no_progress,
-    )
-    .await;
+    let report = run_ms_with(&http, &sandbox_ms(&emulator), &secret(ids::APP_SECRET), None).await;
     (report, emulator)
 }
 
@@ -114,33 +105,14 @@ async fn tls_emulator() -> (Emulator, tempfile::NamedTempFile) {
 async fn tls_needs_the_ca_file_and_works_with_it() {
     let (emulator, ca) = tls_emulator().await;
     let settings = sandbox_ms(&emulator);
-    let untrusted = mailwire_core::microsoft::run_check(
-        &http(),
-        &settings,
-        Some(&secret(ids::APP_SECRET)),
-        &Default::default(),
-        &Default::default(),
-        &mailwire_core::check::no_progress,
-    )
-    .await;
+    let untrusted = run_ms_with(&http(), &settings, &secret(ids::APP_SECRET), None).await;
     let token = step(&untrusted, "token");
     assert_eq!(token.code.as_deref(), Some("tls"), "{token:?}");
     assert!(token.fix.iter().any(|f| f.contains("CA file")));
 
     let trusting =
         Http::new(HttpSettings { ca_file: Some(ca.path().to_path_buf()), ..HttpSettings::default() }).unwrap();
-    let report = mailwire_core::microsoft::run_check(
-        &trusting,
-        &settings,
-        Some(&secret(ids::APP_SECRET)),
-        &mailwire_core::microsoft::CheckOptions {
-            recipient: Some(ids::MS_RECIPIENT.parse().unwrap()),
-            ..Default::default()
-        },
-        &Default::default(),
-        &mailwire_core::check::no_progress,
-    )
-    .await;
+    let report = run_ms_with(&trusting, &settings, &secret(ids::APP_SECRET), Some(ids::MS_RECIPIENT)).await;
     assert!(report.ok, "{report:#?}");
 }
 
@@ -202,15 +174,7 @@ async fn requests_go_through_an_explicit_proxy() {
     })
     .unwrap();
     let settings = sandbox_ms(&emulator);
-    let report = mailwire_core::microsoft::run_check(
-        &http,
-        &settings,
-        Some(&secret(ids::APP_SECRET)),
-        &Default::default(),
-        &Default::default(),
-        &mailwire_core::check::no_progress,
-    )
-    .await;
+    let report = run_ms_with(&http, &settings, &secret(ids::APP_SECRET), None).await;
     assert!(report.ok, "{report:#?}");
     assert!(tunnels.load(Ordering::SeqCst) >= 1, "the proxy carried the requests");
     assert!(step(&report, "inputs").detail.contains(&proxy_url), "the report names the proxy");
@@ -226,15 +190,7 @@ async fn a_proxy_asking_for_credentials_is_named() {
         ..HttpSettings::default()
     })
     .unwrap();
-    let report = mailwire_core::microsoft::run_check(
-        &http,
-        &sandbox_ms(&emulator),
-        Some(&secret(ids::APP_SECRET)),
-        &Default::default(),
-        &Default::default(),
-        &mailwire_core::check::no_progress,
-    )
-    .await;
+    let report = run_ms_with(&http, &sandbox_ms(&emulator), &secret(ids::APP_SECRET), None).await;
     assert_eq!(step(&report, "token").code.as_deref(), Some("proxy-auth-required"), "{report:#?}");
 }
 

@@ -52,12 +52,22 @@ pub fn secret(value: &str) -> Credential {
 }
 
 pub async fn run_ms(settings: &MicrosoftSettings, credential: &Credential, to: Option<&str>) -> Report {
+    run_ms_with(&http(), settings, credential, to).await
+}
+
+/// A Microsoft check through a client with its own network settings.
+pub async fn run_ms_with(
+    http: &Http,
+    settings: &MicrosoftSettings,
+    credential: &Credential,
+    to: Option<&str>,
+) -> Report {
     let options = microsoft::CheckOptions {
         profile_name: Some("Integration test".into()),
         recipient: to.map(|t| t.parse().unwrap()),
         reuse_token: false,
     };
-    microsoft::run_check(&http(), settings, Some(credential), &options, &TokenCache::default(), &no_progress).await
+    microsoft::run_check(http, settings, Some(credential), &options, &TokenCache::default(), &no_progress).await
 }
 
 pub fn step<'a>(report: &'a Report, id: &str) -> &'a Step {
