@@ -714,7 +714,8 @@ pub fn open_link<R: Runtime>(app: AppHandle<R>, url: String) -> CommandResult<()
         .map_err(|e| CommandError::new("io", format!("The browser could not be opened: {e}")))
 }
 
-pub fn reveal_logs<R: Runtime>(app: &AppHandle<R>, _state: &AppState) -> CommandResult<()> {
+/// Opens the log folder in the file manager.
+pub fn reveal_logs<R: Runtime>(app: &AppHandle<R>) -> CommandResult<()> {
     let dir = crate::logging::log_dir();
     std::fs::create_dir_all(&dir).map_err(|e| CommandError::new("io", e.to_string()))?;
     app.opener()
@@ -723,8 +724,8 @@ pub fn reveal_logs<R: Runtime>(app: &AppHandle<R>, _state: &AppState) -> Command
 }
 
 #[tauri::command]
-pub fn open_log_folder<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> CommandResult<()> {
-    reveal_logs(&app, &state)
+pub fn open_log_folder<R: Runtime>(app: AppHandle<R>) -> CommandResult<()> {
+    reveal_logs(&app)
 }
 
 #[derive(Debug, Serialize)]

@@ -7,15 +7,22 @@ use std::path::PathBuf;
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
-/// Where logs go: `MAILWIRE_LOG_DIR`, else the OS log folder (e.g. `~/.local/share/mailwire/logs`).
+/// Where logs go: `MAILWIRE_LOG_DIR`, else the OS's place for an app's logs: `~/Library/Logs/Mailwire`
+/// on macOS, the local app-data folder on Windows (`%LOCALAPPDATA%\Mailwire\…\logs`), and
+/// `~/.local/share/mailwire/logs` on Linux.
 pub fn log_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("MAILWIRE_LOG_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let base = mailwire_core::store::Store::open_default()
-        .map(|s| s.dir().to_path_buf())
-        .unwrap_or_else(|_| std::env::temp_dir().join("mailwire"));
-    base.join("logs")
+    if cfg!(target_os = "macos") {
+        if let Some(home) = directories::BaseDirs::new() {
+            return home.home_dir().join("Library/Logs/Mailwire");
+        }
+    }
+    match directories::ProjectDirs::from("app", "Mailwire", "mailwire") {
+        Some(dirs) => dirs.data_local_dir().join("logs"),
+        None => std::env::temp_dir().join("mailwire-logs"),
+    }
 }
 
 pub fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {

@@ -1,7 +1,7 @@
 //! The app menu: the platform's standard menu plus "Open Log Folder".
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::{App, Manager};
+use tauri::App;
 
 const OPEN_LOGS: &str = "open-log-folder";
 
@@ -32,8 +32,7 @@ pub fn install(app: &mut App) -> tauri::Result<()> {
     app.set_menu(menu)?;
     app.on_menu_event(|app, event| {
         if event.id() == OPEN_LOGS {
-            let state = app.state::<crate::state::AppState>();
-            if let Err(e) = crate::commands::reveal_logs(app, &state) {
+            if let Err(e) = crate::commands::reveal_logs(app) {
                 tracing::warn!("cannot open the log folder: {}", e.message);
             }
         }
