@@ -294,3 +294,13 @@ fn network_settings_are_validated_saved_and_keep_the_password_in_the_keychain() 
     assert_eq!(cleared["proxyPasswordStored"], false, "removing the proxy removes its password");
     h.assert_never_saw(&["pr0xy-Passw0rd!"]);
 }
+
+#[test]
+fn a_copy_of_a_sandbox_connection_still_runs_in_the_sandbox() {
+    let h = Harness::new();
+    h.ok("start_sandbox", json!({}));
+    let copy = h.ok("duplicate_profile", json!({"id": "sandbox-microsoft"}));
+    assert_eq!(copy["sandbox"], true);
+    let report = h.ok("run_check", json!({"id": copy["id"], "send": false}));
+    assert_eq!(report["ok"], true, "{report}");
+}

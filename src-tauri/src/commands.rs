@@ -337,7 +337,6 @@ pub fn duplicate_profile(state: State<'_, AppState>, id: String) -> CommandResul
         copy.last_check = None;
         copy.created_at = Utc::now();
         copy.updated_at = copy.created_at;
-        copy.sandbox = false;
         let mut n = 1;
         loop {
             let candidate =
@@ -351,23 +350,11 @@ pub fn duplicate_profile(state: State<'_, AppState>, id: String) -> CommandResul
         profiles.push(copy.clone());
         Ok(copy)
     })?;
-    let secret = match (secret, original.sandbox) {
-        (Some(secret), _) => Some(secret),
-        (None, true) => sandbox_secret(&state, &original)?,
-        (None, false) => None,
-    };
+    // A copy of a sandbox connection stays in the sandbox, whose secrets come from the emulator.
     if let Some(secret) = secret {
         state.secrets.put(&copy.id, copy.required_secret(), &secret)?;
     }
     Ok(view(&state, &copy))
-}
-
-fn sandbox_secret(state: &AppState, profile: &Profile) -> CommandResult<Option<SecretString>> {
-    let sandbox = state.sandbox.try_lock().ok().and_then(|s| s.clone());
-    Ok(match sandbox {
-        Some(sandbox) => sandbox.secrets.get(&profile.id, profile.required_secret())?,
-        None => None,
-    })
 }
 
 fn uuid_like() -> String {
@@ -547,12 +534,21 @@ pub async fn run_check<R: Runtime>(
 /// Sandbox secrets come from the running emulator, never from the keychain.
 struct SandboxSecrets(Arc<Sandbox>);
 
-impl mailwire_core::secret::SecretStore for SandboxSecrets {
+impl SecretStore for SandboxSecrets {
     fn put(&self, _: &str, _: SecretKind, _: &SecretString) -> Result<(), mailwire_core::secret::SecretStoreError> {
         Ok(())
     }
-    fn get(&self, id: &str, kind: SecretKind) -> Result<Option<SecretString>, mailwire_core::secret::SecretStoreError> {
-        self.0.secrets.get(id, kind)
+    /// Every sandbox connection, demo or copy, uses the demo credentials of its provider.
+    fn get(
+        &self,
+        _id: &str,
+        kind: SecretKind,
+    ) -> Result<Option<SecretString>, mailwire_core::secret::SecretStoreError> {
+        let demo = match kind {
+            SecretKind::GooglePrivateKey => crate::sandbox::GOOGLE_DEMO_ID,
+            _ => crate::sandbox::MICROSOFT_DEMO_ID,
+        };
+        self.0.secrets.get(demo, kind)
     }
     fn delete(&self, _: &str, _: SecretKind) -> Result<(), mailwire_core::secret::SecretStoreError> {
         Ok(())
