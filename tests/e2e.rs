@@ -277,6 +277,49 @@ async fn sandbox_creates_two_demo_connections() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_settings_refuse_a_bad_ca_file_and_keep_the_proxy_password_hidden() {
+    let Some(driver) = prerequisites() else { return };
+    let _serial = SERIAL.lock().await;
+    within(SCENARIO_TIMEOUT, async {
+        let app = App::launch("settings", &driver, Vec::new()).await;
+        app.click("#open-network-settings").await;
+        app.wait_visible("#network-settings #save-settings").await;
+
+        app.type_into("#setting-caFile", "/nonexistent/corporate-root.pem").await;
+        app.click("#save-settings").await;
+        app.wait_js(
+            "return document.querySelector('#setting-caFile-msg')?.dataset.level === 'error'",
+            "the CA file error under its field",
+        )
+        .await;
+        let message = app.text("#setting-caFile-msg").await;
+        assert!(message.contains("CA file"), "{message}");
+        app.screenshot("settings-1-bad-ca-file").await;
+
+        app.js::<Value>("document.querySelector('#setting-caFile').value = ''; return null").await;
+        app.type_into("#setting-proxyUrl", "http://proxy.example.com:3128").await;
+        app.type_into("#setting-proxyUsername", "svc-mail").await;
+        app.type_into("#setting-proxyPassword", "Pr0xy-pass-e2e").await;
+        app.click("#save-settings").await;
+        app.wait_visible("#connections").await;
+
+        app.click("#open-network-settings").await;
+        app.wait_visible("#network-settings #save-settings").await;
+        let proxy: String = app.js("return document.querySelector('#setting-proxyUrl').value").await;
+        assert_eq!(proxy, "http://proxy.example.com:3128");
+        let password: String = app.js("return document.querySelector('#setting-proxyPassword').value").await;
+        assert_eq!(password, "", "a stored password is never sent back to the page");
+        let hint = app.text("#setting-proxyPassword-hint").await;
+        assert!(hint.contains("stored in the system keychain"), "{hint}");
+        let page: String = app.js("return document.documentElement.outerHTML").await;
+        assert!(!page.contains("Pr0xy-pass-e2e"));
+        app.screenshot("settings-2-proxy-saved").await;
+        app.quit().await;
+    })
+    .await;
+}
+
 // ---- prerequisites and time limits --------------------------------------------------------------
 
 /// The tauri-driver binary, or `None` (after a notice) when this machine cannot run the tests.
