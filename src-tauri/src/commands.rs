@@ -333,7 +333,7 @@ pub fn duplicate_profile(state: State<'_, AppState>, id: String) -> CommandResul
     let secret = if original.sandbox { None } else { state.secrets.get(&original.id, original.required_secret())? };
     let (copy, _) = state.store.update(|profiles| {
         let mut copy = original.clone();
-        copy.id = uuid_like();
+        copy.id = uuid::Uuid::new_v4().to_string();
         copy.last_check = None;
         copy.created_at = Utc::now();
         copy.updated_at = copy.created_at;
@@ -355,10 +355,6 @@ pub fn duplicate_profile(state: State<'_, AppState>, id: String) -> CommandResul
         state.secrets.put(&copy.id, copy.required_secret(), &secret)?;
     }
     Ok(view(&state, &copy))
-}
-
-fn uuid_like() -> String {
-    Profile::new("x", ProviderSettings::Microsoft(MicrosoftInput::default()), "", None).id
 }
 
 #[tauri::command]
@@ -402,7 +398,7 @@ pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>)
         .map_err(|e| CommandError::field("key", e.to_string()))?;
     let scopes = vec![google::SCOPE_FULL.to_string()];
     let imported = ImportedKey {
-        import_id: uuid_like(),
+        import_id: uuid::Uuid::new_v4().to_string(),
         client_email: key.facts.client_email.clone(),
         client_id: key.facts.client_id.clone(),
         project_id: key.facts.project_id.clone(),
