@@ -253,15 +253,12 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
                 ProviderSettings::Google(old) => Some(old.clone()),
                 _ => None,
             });
-            let (facts, secret) = match (&pending, kept) {
+            let (facts, secret) = match (&pending, &kept) {
                 (Some(key), _) => (key.facts.clone(), Some((SecretKind::GooglePrivateKey, key.private_key.clone()))),
-                (None, Some(old)) => (old.key, None),
+                (None, Some(old)) => (old.key.clone(), None),
                 (None, None) => return Err(CommandError::field("key", "Choose the service account's JSON key file.")),
             };
-            let kept_input = existing.as_ref().and_then(|p| match &p.settings {
-                ProviderSettings::Google(old) => Some(old.input.clone()),
-                _ => None,
-            });
+            let kept_input = kept.map(|old| old.input);
             let settings = ProviderSettings::Google(GoogleProfile {
                 key: facts,
                 input: GoogleInput {

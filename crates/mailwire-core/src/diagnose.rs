@@ -52,6 +52,9 @@ pub fn is_console_link(link: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The fix for every clock-skew diagnosis, on each desktop OS.
+pub const SYNC_CLOCK: &str = "Set this computer's clock to synchronise automatically (Windows: Settings → Time & language → Sync now; macOS: Date & Time → Set automatically; Linux: timedatectl set-ntp true).";
+
 fn steps(lines: &[&str]) -> Vec<String> {
     lines.iter().map(|l| l.to_string()).collect()
 }
@@ -289,7 +292,7 @@ fn entra_token(
             "This computer's clock is off, so the certificate assertion is outside its time window",
             code,
             steps(&[
-                "Set this computer's clock to synchronise automatically (Windows: Settings → Time & language → Sync now; macOS: Date & Time → Set automatically; Linux: timedatectl set-ntp true).",
+                SYNC_CLOCK,
                 "Run the checks again.",
             ]),
             vec![],
@@ -502,7 +505,7 @@ fn google_token(e: &crate::google::GoogleTokenError, context: &GoogleContext) ->
                 "This computer's clock is off, so Google rejects the signed request",
                 code,
                 steps(&[
-                    "Set this computer's clock to synchronise automatically (Windows: Settings → Time & language → Sync now; macOS: Date & Time → Set automatically; Linux: timedatectl set-ntp true).",
+                    SYNC_CLOCK,
                     "Check the time zone too, then run the checks again.",
                 ]),
                 vec![],

@@ -608,16 +608,14 @@ pub async fn run_check(
             } else {
                 format!("This computer's clock is {} s {direction} Google's.", offset.unsigned_abs())
             };
-            let clock_finding = || {
-                Finding {
+            let clock_finding = || Finding {
                 title: "This computer's clock is off".into(),
                 code: Some("clock-skew".into()),
                 fix: vec![
-                    "Set this computer's clock to synchronise automatically (Windows: Settings → Time & language → Sync now; macOS: Date & Time → Set automatically; Linux: timedatectl set-ntp true).".into(),
+                    diagnose::SYNC_CLOCK.into(),
                     "Google rejects signed requests when the clocks differ by more than a few minutes.".into(),
                 ],
                 links: vec![],
-            }
             };
             let (status, finding) = if skew > CLOCK_FAIL {
                 (StepStatus::Fail, Some(clock_finding()))

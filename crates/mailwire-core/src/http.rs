@@ -518,9 +518,6 @@ fn classify(error: &reqwest::Error, host: &str) -> NetError {
     {
         return NetError::Dropped { host };
     }
-    if error.is_connect() {
-        return NetError::Other { host, detail: last_part(&chain) };
-    }
     NetError::Other { host, detail: last_part(&chain) }
 }
 
