@@ -360,7 +360,7 @@ fn require_secret(from_stdin: bool) -> Result<SecretString, Exit> {
 
 async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
     let http = http(network)?;
-    let cache = TokenCache::default();
+    let cache = std::sync::Arc::new(TokenCache::default());
     match (args.provider, args.profile) {
         (Some(CheckProvider::Microsoft(ms)), _) => {
             let settings = MicrosoftSettings::validate(&microsoft_input(&ms), &ms.sender)?;

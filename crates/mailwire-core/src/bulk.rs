@@ -7,12 +7,14 @@
 //! Outlook's limit of 4 concurrent requests per app and mailbox; 429s are retried after the time
 //! the provider asks for.
 
-use futures_util::stream::{self, StreamExt};
+use std::sync::Arc;
+
 use serde::Serialize;
+use tokio::task::JoinSet;
 
 use crate::check::{no_progress, Report};
 use crate::http::Http;
-use crate::profile::{run_profile_check, Profile, ProfileError, RunOptions};
+use crate::profile::{read_credential, run_with_credential, Profile, ProfileError, RunOptions};
 use crate::secret::{SecretStore, SecretString};
 use crate::token::TokenCache;
 
@@ -49,6 +51,10 @@ pub fn parse_senders(text: &str) -> Result<Vec<String>, String> {
 }
 
 /// Checks every sender with the connection's settings; results come back in the senders' order.
+///
+/// Each sender's check is its own task, so the CPU work between requests (signing a Google
+/// assertion, building and parsing messages) spreads over the runtime's threads instead of
+/// holding up the other checks in flight.
 #[allow(clippy::too_many_arguments)]
 pub async fn check_senders(
     profile: &Profile,
@@ -56,35 +62,45 @@ pub async fn check_senders(
     secrets: &dyn SecretStore,
     secret_override: Option<SecretString>,
     http: &Http,
-    cache: &TokenCache,
+    cache: &Arc<TokenCache>,
     recipient: Option<String>,
     concurrency: usize,
 ) -> Result<Vec<SenderReport>, ProfileError> {
     let options = RunOptions { send: recipient.is_some(), recipient, reuse_token: true };
-    // One keychain read for all senders: keychain calls block, and a thousand of them would
-    // cost more than the checks.
-    let secret_override = match secret_override {
-        Some(secret) => Some(secret),
-        None => secrets.get(&profile.id, profile.required_secret())?,
-    };
-    let checks = senders.iter().enumerate().map(|(index, sender)| {
+    // One keychain read and one key parse for all senders: keychain calls block, and parsing an
+    // RSA key costs as much as signing with it.
+    let credential = Arc::new(read_credential(profile, secrets, secret_override)?);
+    let check = |index: usize| {
         let mut per_sender = profile.clone();
-        per_sender.sender = sender.clone();
-        let options = options.clone();
-        let secret = secret_override.clone();
+        per_sender.sender = senders[index].clone();
+        let (options, credential, http, cache) =
+            (options.clone(), Arc::clone(&credential), http.clone(), Arc::clone(cache));
         async move {
-            let report = run_profile_check(&per_sender, secrets, secret, http, cache, &options, &no_progress).await;
+            let report = run_with_credential(&per_sender, &credential, &http, &cache, &options, &no_progress).await;
             (index, report.map(|report| SenderReport { sender: per_sender.sender, report }))
         }
-    });
+    };
+    let mut results: Vec<(usize, Result<SenderReport, ProfileError>)> = Vec::with_capacity(senders.len());
     // The first check runs alone so that the token it gets is in the cache before the others
     // start; otherwise every check in the first wave would ask for its own.
-    let mut checks = checks;
-    let mut results: Vec<(usize, Result<SenderReport, ProfileError>)> = Vec::with_capacity(senders.len());
-    if let Some(first) = checks.next() {
-        results.push(first.await);
+    if !senders.is_empty() {
+        results.push(check(0).await);
     }
-    results.extend(stream::iter(checks).buffer_unordered(concurrency.max(1)).collect::<Vec<_>>().await);
+    // Dropping the set (the run was cancelled) aborts the checks still in flight.
+    let mut running = JoinSet::new();
+    let mut next = 1;
+    loop {
+        while running.len() < concurrency.max(1) && next < senders.len() {
+            running.spawn(check(next));
+            next += 1;
+        }
+        match running.join_next().await {
+            Some(Ok(result)) => results.push(result),
+            Some(Err(failed)) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            Some(Err(_)) => {}
+            None => break,
+        }
+    }
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
 }

@@ -187,12 +187,70 @@ pub struct RunOptions {
     pub reuse_token: bool,
 }
 
+/// What a saved connection's checks sign in with, read from the keychain (or given) and parsed
+/// once: a bulk run shares it between all its senders.
+#[derive(Clone)]
+pub enum ProfileCredential {
+    Microsoft(Option<Credential>),
+    /// A key that cannot be used is a finding of the key step, not an error of the run.
+    Google(Result<ServiceAccountKey, Finding>),
+}
+
+/// Reads a saved connection's secret from `secrets`; a secret given in `secret_override` (CLI
+/// environment) takes its place.
+pub fn read_credential(
+    profile: &Profile,
+    secrets: &dyn SecretStore,
+    secret_override: Option<crate::secret::SecretString>,
+) -> Result<ProfileCredential, ProfileError> {
+    let stored = match secret_override {
+        Some(secret) => Ok(Some(secret)),
+        None => secrets.get(&profile.id, profile.required_secret()),
+    };
+    Ok(match &profile.settings {
+        ProviderSettings::Microsoft(_) => ProfileCredential::Microsoft(stored?.map(Credential::Secret)),
+        ProviderSettings::Google(google_profile) => ProfileCredential::Google(match stored {
+            Ok(Some(private_key)) => {
+                ServiceAccountKey::new(google_profile.key.clone(), private_key).map_err(|e| Finding {
+                    title: e.to_string(),
+                    code: Some("bad-key".into()),
+                    fix: vec![REIMPORT_KEY.into()],
+                    links: vec![],
+                })
+            }
+            Ok(None) => Err(Finding {
+                title: "The service account key is not in the system keychain".into(),
+                code: Some("missing-key".into()),
+                fix: vec![REIMPORT_KEY.into()],
+                links: vec![],
+            }),
+            Err(e) => Err(Finding { title: e.to_string(), code: Some("keychain".into()), fix: vec![], links: vec![] }),
+        }),
+    })
+}
+
+const REIMPORT_KEY: &str =
+    "Edit the connection and import the service account's JSON key file again (Choose key file…).";
+
 /// Runs the checks of a saved connection, reading its secret from `secrets`. A secret given in
 /// `secret_override` (CLI environment) takes its place.
 pub async fn run_profile_check(
     profile: &Profile,
     secrets: &dyn SecretStore,
     secret_override: Option<crate::secret::SecretString>,
+    http: &Http,
+    cache: &TokenCache,
+    options: &RunOptions,
+    progress: ProgressFn<'_>,
+) -> Result<Report, ProfileError> {
+    let credential = read_credential(profile, secrets, secret_override)?;
+    run_with_credential(profile, &credential, http, cache, options, progress).await
+}
+
+/// Runs the checks of a saved connection with its credential already read.
+pub async fn run_with_credential(
+    profile: &Profile,
+    credential: &ProfileCredential,
     http: &Http,
     cache: &TokenCache,
     options: &RunOptions,
@@ -206,43 +264,22 @@ pub async fn run_profile_check(
         (true, Some(text)) => Some(validate::email("recipient", &text)?),
         _ => None,
     };
-    let stored = match secret_override {
-        Some(secret) => Ok(Some(secret)),
-        None => secrets.get(&profile.id, profile.required_secret()),
-    };
     let name = Some(profile.name.clone());
-    match &profile.settings {
-        ProviderSettings::Microsoft(input) => {
+    match (&profile.settings, credential) {
+        (ProviderSettings::Microsoft(input), ProfileCredential::Microsoft(credential)) => {
             let settings = MicrosoftSettings::validate(input, &profile.sender).map_err(ProfileError::from)?;
-            let credential = stored?.map(Credential::Secret);
             let options = microsoft::CheckOptions { profile_name: name, recipient, reuse_token: options.reuse_token };
             Ok(microsoft::run_check(http, &settings, credential.as_ref(), &options, cache, progress).await)
         }
-        ProviderSettings::Google(google_profile) => {
+        (ProviderSettings::Google(google_profile), ProfileCredential::Google(key)) => {
             let settings = GoogleSettings::validate(&google_profile.input, &google_profile.key, &profile.sender)
                 .map_err(ProfileError::from)?;
-            let key = match stored {
-                Ok(Some(private_key)) => ServiceAccountKey::new(google_profile.key.clone(), private_key).map_err(|e| Finding {
-                    title: e.to_string(),
-                    code: Some("bad-key".into()),
-                    fix: vec!["Edit the connection and import the service account's JSON key file again (Choose key file…).".into()],
-                    links: vec![],
-                }),
-                Ok(None) => Err(Finding {
-                    title: "The service account key is not in the system keychain".into(),
-                    code: Some("missing-key".into()),
-                    fix: vec![
-                        "Edit the connection and import the service account's JSON key file again (Choose key file…)."
-                            .into(),
-                    ],
-                    links: vec![],
-                }),
-                Err(e) => {
-                    Err(Finding { title: e.to_string(), code: Some("keychain".into()), fix: vec![], links: vec![] })
-                }
-            };
             let options = google::CheckOptions { profile_name: name, recipient };
             Ok(google::run_check(http, &settings, key.as_ref().map_err(Clone::clone), &options, cache, progress).await)
         }
+        _ => Err(ProfileError::Invalid(
+            "the credential read does not belong to this connection's provider".into(),
+            "provider".into(),
+        )),
     }
 }

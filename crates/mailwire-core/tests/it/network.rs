@@ -73,10 +73,11 @@ async fn an_html_page_is_a_captive_portal_diagnosis() {
 
 #[tokio::test]
 async fn nothing_listening_is_connection_refused() {
+    // The emulator binds first: binding it after the probe could hand it the probe's freed port.
+    let emulator = sandbox().await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let emulator = sandbox().await;
     let mut settings = sandbox_ms(&emulator);
     settings.authority_host = format!("http://127.0.0.1:{port}").parse().unwrap();
     let report = run_ms(&settings, &secret(ids::APP_SECRET), None).await;
