@@ -200,6 +200,7 @@ fn checks_run_stream_and_report_without_secrets() {
             cloud: Cloud::Custom,
             authority_host: Some(emulator.base_url()),
             graph_url: Some(emulator.base_url()),
+            certificate: None,
         }),
         ids::MS_SENDER,
         Some(ids::MS_RECIPIENT),
@@ -303,4 +304,52 @@ fn a_copy_of_a_sandbox_connection_still_runs_in_the_sandbox() {
     assert_eq!(copy["sandbox"], true);
     let report = h.ok("run_check", json!({"id": copy["id"], "send": false}));
     assert_eq!(report["ok"], true, "{report}");
+}
+
+#[test]
+fn a_certificate_is_created_saved_exported_and_its_key_stays_in_the_keychain() {
+    let h = Harness::new();
+    let with_certificate = |import_id: Value| {
+        let mut input = microsoft_input(None);
+        input["input"]["microsoft"]["credential"] = json!("certificate");
+        input["input"]["microsoft"]["certificateImportId"] = import_id;
+        input
+    };
+    let missing = h.err("save_profile", with_certificate(Value::Null));
+    assert_eq!(missing["field"], "certificate");
+
+    let created = h.ok("create_certificate", json!({"name": "Head office"}));
+    assert_eq!(created["subject"], "CN=Mailwire Head office");
+    assert_eq!(created["thumbprint"].as_str().unwrap().len(), 40);
+    assert_eq!(created["fileName"], "mailwire-head-office.cer");
+    let view = h.ok("save_profile", with_certificate(created["importId"].clone()));
+    assert_eq!(view["microsoft"]["credential"], "certificate");
+    assert_eq!(view["microsoft"]["secretStored"], true);
+    assert_eq!(view["microsoft"]["certificate"]["thumbprint"], created["thumbprint"]);
+    let id = view["id"].as_str().unwrap().to_string();
+    let key = h.secrets.get(&id, SecretKind::CertificateKey).unwrap().expect("the key is in the keychain");
+    assert!(key.expose().contains("PRIVATE KEY"));
+
+    // The public certificate, for upload to Entra; the saved connection still has it after the form is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("upload.cer");
+    std::env::set_var("MAILWIRE_E2E_SAVE_FILE", &out);
+    let written = h.ok("export_certificate", json!({"importId": null, "profileId": id}));
+    std::env::remove_var("MAILWIRE_E2E_SAVE_FILE");
+    assert_eq!(written, json!(out.display().to_string()));
+    let pem = std::fs::read_to_string(&out).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE KEY"));
+    assert_eq!(mailwire_core::certificate::facts(&pem).unwrap().thumbprint, created["thumbprint"]);
+
+    // Editing keeps the certificate; moving to a client secret leaves one credential in the keychain.
+    let mut edit = with_certificate(Value::Null);
+    edit["input"]["id"] = json!(id);
+    assert_eq!(h.ok("save_profile", edit)["microsoft"]["certificate"]["thumbprint"], created["thumbprint"]);
+    let mut to_secret = microsoft_input(Some("Top8Q~secret-value-for-tests-0123"));
+    to_secret["input"]["id"] = json!(id);
+    let switched = h.ok("save_profile", to_secret);
+    assert_eq!(switched["microsoft"]["credential"], "secret");
+    assert!(switched["microsoft"]["certificate"].is_null());
+    assert!(h.secrets.get(&id, SecretKind::CertificateKey).unwrap().is_none());
+    h.assert_never_saw(&["Top8Q~secret-value-for-tests-0123", key.expose()]);
 }

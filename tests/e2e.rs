@@ -155,6 +155,86 @@ async fn microsoft_connection_passes_then_shows_the_wrong_secret_fix() {
     emulator.shutdown().await;
 }
 
+/// The certificate path a security team asks for: Mailwire creates the certificate, the helpdesk
+/// saves it and uploads it to the app registration, and the connection signs in with it. The
+/// report of the passing run is saved too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsoft_certificate_is_created_uploaded_and_signs_in() {
+    let Some(driver) = prerequisites() else { return };
+    let _serial = SERIAL.lock().await;
+    let emulator = Emulator::start(Scenario::sandbox()).await.expect("the emulator starts");
+    let creds = emulator.microsoft_credentials(sandbox::APP_CLIENT_ID);
+    let files = tempfile::tempdir().expect("a temp dir");
+    let saved_file = files.path().join("saved");
+    let env = vec![
+        ("MAILWIRE_MS_AUTHORITY_HOST", emulator.base_url()),
+        ("MAILWIRE_GRAPH_URL", emulator.base_url()),
+        ("MAILWIRE_E2E_SAVE_FILE", saved_file.display().to_string()),
+    ];
+    within(SCENARIO_TIMEOUT, async {
+        let app = App::launch("certificate", &driver, env).await;
+        app.click("#add-connection").await;
+        app.click("#provider-microsoft").await;
+        app.type_into("#field-name", "Certificate office").await;
+        app.type_into("#field-tenant", sandbox::TENANT_ID).await;
+        app.type_into("#field-client-id", &creds.client_id).await;
+        app.click("label[for=credential-certificate]").await;
+        app.click("#create-certificate").await;
+        app.wait_visible("#certificate-thumbprint").await;
+        let thumbprint = app.text("#certificate-thumbprint").await;
+        assert_eq!(thumbprint.len(), 40, "thumbprint: {thumbprint:?}");
+        assert_eq!(app.text("#certificate-subject").await, "CN=Mailwire Certificate office");
+
+        app.click("#save-certificate").await;
+        app.wait_js(
+            "return document.querySelector('#certificate-msg')?.textContent.includes('Upload certificate')",
+            "the saved-certificate message",
+        )
+        .await;
+        let certificate_pem = std::fs::read_to_string(&saved_file).expect("the certificate was saved");
+        assert!(certificate_pem.starts_with("-----BEGIN CERTIFICATE-----") && !certificate_pem.contains("PRIVATE"));
+        // The helpdesk uploads it under Certificates & secrets.
+        emulator.update(|scenario| {
+            let app = scenario.microsoft.tenants.iter_mut().flat_map(|t| t.apps.iter_mut());
+            let app = app.into_iter().find(|a| a.client_id == sandbox::APP_CLIENT_ID).expect("the sandbox app");
+            app.certificates
+                .push(mailwire_emulator::scenario::AppCertificate { cert_pem: certificate_pem, expires_at: None });
+        });
+
+        app.type_into("#field-sender", &creds.sender).await;
+        app.type_into("#field-recipient", &creds.recipient).await;
+        app.assert_no_field_errors().await;
+        app.screenshot("certificate-1-form").await;
+        app.click("#save-connection").await;
+        app.wait_visible("#connection-detail #run-checks").await;
+
+        let run = app.run_checks("#send-test").await;
+        assert!(run.ok(), "the certificate signs in and the test email goes out:\n{run}");
+        assert_eq!(run.status("token"), "pass", "{run}");
+        assert_eq!(run.status("send"), "pass", "{run}");
+        assert_eq!(emulator.outbox().len(), 1);
+        app.screenshot("certificate-2-passed").await;
+
+        // Save report…, as JSON: secrets left out, the steps kept.
+        std::fs::remove_file(&saved_file).expect("remove the certificate file");
+        app.find("#report-format").await.select_by_value("json").await.expect("choose JSON");
+        app.click("#save-report").await;
+        let deadline = Instant::now() + WAIT;
+        while !saved_file.exists() && Instant::now() < deadline {
+            tokio::time::sleep(POLL).await;
+        }
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&saved_file).expect("the report was saved"))
+            .expect("the saved report is JSON");
+        assert_eq!(report["ok"], json!(true), "{report}");
+        let text = report.to_string();
+        assert!(!text.contains("PRIVATE KEY") && !text.contains("eyJ"), "the report holds no key or token");
+        app.edit_shows_stored_certificate(&thumbprint).await;
+        app.quit().await;
+    })
+    .await;
+    emulator.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_key_import_shows_client_id_then_delegation_fix_then_passes() {
     let Some(driver) = prerequisites() else { return };
@@ -403,6 +483,7 @@ impl App {
             "MAILWIRE_GOOGLE_TOKEN_URL",
             "MAILWIRE_GMAIL_URL",
             "MAILWIRE_E2E_KEY_FILE",
+            "MAILWIRE_E2E_SAVE_FILE",
             "MAILWIRE_CLIENT_SECRET",
         ] {
             command.env_remove(var);
@@ -543,6 +624,19 @@ impl App {
                 Err(e) => panic!("click {css}: {e}"),
             }
         }
+    }
+
+    /// Editing a certificate connection shows the saved certificate, never its key.
+    async fn edit_shows_stored_certificate(&self, thumbprint: &str) {
+        self.click("#edit-connection").await;
+        self.wait_visible("#connection-form #certificate-thumbprint").await;
+        assert_eq!(self.text("#certificate-thumbprint").await, thumbprint);
+        let stored = self.text("#certificate-stored-text").await;
+        assert!(stored.contains("stored in the system keychain"), "{stored:?}");
+        let _: Value = self
+            .js("document.getElementById('credential-label').scrollIntoView({ block: 'center' }); return null")
+            .await;
+        self.screenshot("certificate-3-edit").await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {

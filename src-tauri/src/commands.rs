@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use mailwire_core::certificate::{self, CertificateCredential, CertificateFacts};
 use mailwire_core::check::{Progress, Provider, Report, Step};
 use mailwire_core::diagnose;
 use mailwire_core::google::{self, GoogleInput, KeyFacts};
@@ -100,7 +101,19 @@ pub struct MicrosoftView {
     pub cloud: Cloud,
     pub tenant: String,
     pub client_id: String,
+    pub credential: CredentialChoice,
+    /// Whether the client secret, or the certificate's private key, is in the keychain.
     pub secret_stored: bool,
+    pub certificate: Option<CertificateFacts>,
+}
+
+/// How a Microsoft connection proves who it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialChoice {
+    #[default]
+    Secret,
+    Certificate,
 }
 
 #[derive(Debug, Serialize)]
@@ -135,7 +148,13 @@ fn view(state: &AppState, profile: &Profile) -> ProfileView {
                 cloud: input.cloud,
                 tenant: input.tenant.clone(),
                 client_id: input.client_id.clone(),
+                credential: if input.certificate.is_some() {
+                    CredentialChoice::Certificate
+                } else {
+                    CredentialChoice::Secret
+                },
                 secret_stored: stored,
+                certificate: input.certificate.as_deref().and_then(|pem| certificate::facts(pem).ok()),
             }),
             None,
         ),
@@ -183,8 +202,12 @@ pub struct MicrosoftForm {
     pub cloud: Cloud,
     pub tenant: String,
     pub client_id: String,
+    #[serde(default)]
+    pub credential: CredentialChoice,
     /// Only when the user typed one: a saved secret stays unless replaced.
     pub client_secret: Option<String>,
+    /// A certificate created or chosen in this form; a saved one stays unless replaced.
+    pub certificate_import_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +240,7 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
     };
     let recipient = input.recipient.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let import_id = input.google.as_ref().and_then(|g| g.import_id.clone());
+    let certificate_import_id = input.microsoft.as_ref().and_then(|m| m.certificate_import_id.clone());
     let (settings, secret): (ProviderSettings, Option<(SecretKind, SecretString)>) = match input.provider {
         Provider::Microsoft => {
             let form = input
@@ -226,17 +250,43 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
                 ProviderSettings::Microsoft(old) => Some(old.clone()),
                 _ => None,
             });
+            let (certificate, secret) = match form.credential {
+                CredentialChoice::Secret => {
+                    let typed = form
+                        .client_secret
+                        .filter(|s| !s.trim().is_empty())
+                        .map(|s| (SecretKind::ClientSecret, SecretString::new(s.trim().to_string())));
+                    (None, typed)
+                }
+                CredentialChoice::Certificate => match form.certificate_import_id.as_deref() {
+                    Some(import_id) => {
+                        let pending = lock(&state.pending_certificates).get(import_id).cloned().ok_or_else(|| {
+                            CommandError::field(
+                                "certificate",
+                                "The certificate is no longer available; create or choose it again.",
+                            )
+                        })?;
+                        (Some(pending.certificate_pem), Some((SecretKind::CertificateKey, pending.private_key_pem)))
+                    }
+                    None => match kept.as_ref().and_then(|k| k.certificate.clone()) {
+                        Some(saved) => (Some(saved), None),
+                        None => {
+                            return Err(CommandError::field(
+                                "certificate",
+                                "Create a certificate, or choose the certificate and key files.",
+                            ))
+                        }
+                    },
+                },
+            };
             let settings = ProviderSettings::Microsoft(MicrosoftInput {
                 tenant: form.tenant,
                 client_id: form.client_id,
                 cloud: form.cloud,
                 authority_host: kept.as_ref().and_then(|k| k.authority_host.clone()),
                 graph_url: kept.as_ref().and_then(|k| k.graph_url.clone()),
+                certificate,
             });
-            let secret = form
-                .client_secret
-                .filter(|s| !s.trim().is_empty())
-                .map(|s| (SecretKind::ClientSecret, SecretString::new(s.trim().to_string())));
             (settings, secret)
         }
         Provider::Google => {
@@ -288,9 +338,13 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
     // Sandbox secrets come from the emulator; any other connection must end up with its secret.
     let has_stored_secret = || state.secrets.get(&profile.id, profile.required_secret()).ok().flatten().is_some();
     if secret.is_none() && !profile.sandbox && !has_stored_secret() {
-        return Err(match profile.provider() {
-            Provider::Microsoft => CommandError::field("clientSecret", "Enter the client secret's Value."),
-            Provider::Google => CommandError::field("key", "Choose the service account's JSON key file."),
+        return Err(match profile.required_secret() {
+            SecretKind::CertificateKey => CommandError::field(
+                "certificate",
+                "The certificate's private key is missing; create or choose it again.",
+            ),
+            SecretKind::GooglePrivateKey => CommandError::field("key", "Choose the service account's JSON key file."),
+            _ => CommandError::field("clientSecret", "Enter the client secret's Value."),
         });
     }
     if let Some((kind, value)) = &secret {
@@ -307,6 +361,20 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
     })?;
     if let Some(import_id) = import_id {
         lock(&state.pending_keys).remove(&import_id);
+    }
+    if let Some(import_id) = certificate_import_id {
+        lock(&state.pending_certificates).remove(&import_id);
+    }
+    // A connection that moved between a client secret and a certificate keeps one credential.
+    let unused = match profile.required_secret() {
+        SecretKind::ClientSecret => Some(SecretKind::CertificateKey),
+        SecretKind::CertificateKey => Some(SecretKind::ClientSecret),
+        _ => None,
+    };
+    if let Some(kind) = unused {
+        if let Err(e) = state.secrets.delete(&profile.id, kind) {
+            tracing::warn!("could not delete the connection's unused {}: {e}", kind.as_str());
+        }
     }
     Ok(view(&state, &profile))
 }
@@ -377,7 +445,7 @@ pub struct ImportedKey {
 /// Only the key's public facts return to the webview.
 #[tauri::command]
 pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>) -> CommandResult<Option<ImportedKey>> {
-    let path = match path.filter(|p| !p.trim().is_empty()).or_else(scripted_key_file) {
+    let path = match path.filter(|p| !p.trim().is_empty()).or_else(|| scripted_file("MAILWIRE_E2E_KEY_FILE")) {
         Some(path) => PathBuf::from(path),
         None => {
             let dialog = rfd::AsyncFileDialog::new()
@@ -409,13 +477,128 @@ pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>)
     Ok(Some(imported))
 }
 
+/// The native save dialog; `None` when the user cancels it.
+async fn choose_save_path(title: &str, file_name: &str, label: &str, extensions: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = scripted_file("MAILWIRE_E2E_SAVE_FILE") {
+        return Some(PathBuf::from(path));
+    }
+    let dialog = rfd::AsyncFileDialog::new().set_title(title).set_file_name(file_name).add_filter(label, extensions);
+    dialog.save_file().await.map(|file| file.path().to_path_buf())
+}
+
 /// End-to-end tests cannot click through a native dialog; debug builds let them name the file.
-fn scripted_key_file() -> Option<String> {
+fn scripted_file(variable: &str) -> Option<String> {
     if cfg!(debug_assertions) {
-        std::env::var("MAILWIRE_E2E_KEY_FILE").ok().filter(|p| !p.is_empty())
+        std::env::var(variable).ok().filter(|p| !p.is_empty())
     } else {
         None
     }
+}
+
+/// A certificate in the form, before it is saved: only public facts cross to the webview.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingCertificate {
+    pub import_id: String,
+    #[serde(flatten)]
+    pub facts: CertificateFacts,
+    pub file_name: String,
+}
+
+fn hold_certificate(state: &AppState, credential: CertificateCredential, name: &str) -> PendingCertificate {
+    let pending = PendingCertificate {
+        import_id: uuid::Uuid::new_v4().to_string(),
+        facts: credential.facts.clone(),
+        file_name: certificate::upload_file_name(name),
+    };
+    lock(&state.pending_certificates).insert(pending.import_id.clone(), credential);
+    pending
+}
+
+/// Creates a self-signed certificate for the app registration; its key waits for the save.
+#[tauri::command]
+pub async fn create_certificate(state: State<'_, AppState>, name: String) -> CommandResult<PendingCertificate> {
+    let name = if name.trim().is_empty() { "Mailwire".to_string() } else { name.trim().to_string() };
+    let common_name = format!("Mailwire {name}");
+    let created = tokio::task::spawn_blocking(move || certificate::create(&common_name))
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::field("certificate", e.to_string()))?;
+    Ok(hold_certificate(&state, created, &name))
+}
+
+/// Reads an existing certificate (PEM) and its private key, from the native file dialogs. The
+/// key is asked for only when the certificate's file does not hold it.
+#[tauri::command]
+pub async fn import_certificate(state: State<'_, AppState>, name: String) -> CommandResult<Option<PendingCertificate>> {
+    let certificate_path = match scripted_file("MAILWIRE_E2E_CERTIFICATE_FILE") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let dialog = rfd::AsyncFileDialog::new()
+                .set_title("Choose the app's certificate (PEM)")
+                .add_filter("Certificate", &["pem", "crt", "cer"]);
+            match dialog.pick_file().await {
+                Some(file) => file.path().to_path_buf(),
+                None => return Ok(None),
+            }
+        }
+    };
+    let holds_key = std::fs::metadata(&certificate_path).is_ok_and(|m| m.len() <= certificate::MAX_FILE_BYTES)
+        && std::fs::read_to_string(&certificate_path).is_ok_and(|text| certificate::has_private_key(&text));
+    let key_path = if holds_key {
+        None
+    } else {
+        match scripted_file("MAILWIRE_E2E_PRIVATE_KEY_FILE") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => {
+                let dialog = rfd::AsyncFileDialog::new()
+                    .set_title("Choose the certificate's private key (PEM)")
+                    .add_filter("Private key", &["pem", "key"]);
+                match dialog.pick_file().await {
+                    Some(file) => Some(file.path().to_path_buf()),
+                    None => return Ok(None),
+                }
+            }
+        }
+    };
+    let read = tokio::task::spawn_blocking(move || certificate::read_files(&certificate_path, key_path.as_deref()))
+        .await
+        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::field("certificate", e.to_string()))?;
+    Ok(Some(hold_certificate(&state, read, &name)))
+}
+
+/// Saves the public certificate, for upload under Certificates & secrets, from the form's
+/// pending certificate or a saved connection. Returns where it was written.
+#[tauri::command]
+pub async fn export_certificate(
+    state: State<'_, AppState>,
+    import_id: Option<String>,
+    profile_id: Option<String>,
+) -> CommandResult<Option<String>> {
+    let pending = import_id.and_then(|id| lock(&state.pending_certificates).get(&id).cloned());
+    let (pem, name) = match (pending, profile_id) {
+        (Some(pending), _) => (pending.certificate_pem, pending.facts.subject),
+        (None, Some(id)) => {
+            let profile = state.store.find(&id)?;
+            match profile.settings {
+                ProviderSettings::Microsoft(MicrosoftInput { certificate: Some(pem), .. }) => (pem, profile.name),
+                _ => return Err(CommandError::field("certificate", "This connection has no certificate.")),
+            }
+        }
+        (None, None) => {
+            return Err(CommandError::field("certificate", "The certificate is no longer available; create it again."))
+        }
+    };
+    let file_name = certificate::upload_file_name(name.trim_start_matches("CN=").trim_start_matches("Mailwire "));
+    let Some(path) =
+        choose_save_path("Save the certificate for Entra", &file_name, "Certificate", &["cer", "pem", "crt"]).await
+    else {
+        return Ok(None);
+    };
+    std::fs::write(&path, pem)
+        .map_err(|e| CommandError::new("io", format!("{} could not be written: {e}", path.display())))?;
+    Ok(Some(path.display().to_string()))
 }
 
 #[derive(Debug, Serialize)]
@@ -599,11 +782,9 @@ pub async fn save_report(
         ReportFormat::Json => ("json", "JSON"),
     };
     let name = format!("mailwire-report-{}.{extension}", Utc::now().format("%Y%m%d-%H%M"));
-    let Some(file) = rfd::AsyncFileDialog::new().set_file_name(&name).add_filter(label, &[extension]).save_file().await
-    else {
+    let Some(path) = choose_save_path("Save the report", &name, label, &[extension]).await else {
         return Ok(None);
     };
-    let path = file.path().to_path_buf();
     std::fs::write(&path, text)
         .map_err(|e| CommandError::new("io", format!("The report could not be saved to {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))

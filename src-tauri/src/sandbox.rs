@@ -41,6 +41,7 @@ impl Sandbox {
                 cloud: Cloud::Custom,
                 authority_host: None,
                 graph_url: None,
+                certificate: None,
             }),
             ids::MS_SENDER,
             Some(ids::MS_RECIPIENT),

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use mailwire_core::certificate::CertificateCredential;
 use mailwire_core::check::Report;
 use mailwire_core::google::ServiceAccountKey;
 use mailwire_core::http::Http;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub cache: TokenCache,
     /// Keys picked in the form but not saved yet, by import ID. They move to the keychain on save.
     pub pending_keys: Mutex<HashMap<String, ServiceAccountKey>>,
+    /// Certificates created or chosen in the form but not saved yet, by import ID.
+    pub pending_certificates: Mutex<HashMap<String, CertificateCredential>>,
     /// The last report of each connection in this session, for Copy and Save report.
     pub reports: Mutex<HashMap<String, Report>>,
     pub running: Mutex<HashMap<String, tokio::task::AbortHandle>>,
@@ -40,6 +43,7 @@ impl AppState {
             http: RwLock::new(http),
             cache: TokenCache::default(),
             pending_keys: Mutex::default(),
+            pending_certificates: Mutex::default(),
             reports: Mutex::default(),
             running: Mutex::default(),
             sandbox: tokio::sync::Mutex::new(None),

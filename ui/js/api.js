@@ -49,6 +49,10 @@ export const validateField = (provider, field, value) =>
 
 // Google key handling: the dialog and the private key stay in Rust; only public facts come back.
 export const importGoogleKey = ({ path } = {}) => invoke('import_google_key', { path: path ?? null });
+export const createCertificate = (name) => invoke('create_certificate', { name });
+export const importCertificate = (name) => invoke('import_certificate', { name });
+export const exportCertificate = ({ importId = null, profileId = null } = {}) =>
+  invoke('export_certificate', { importId, profileId });
 export const googleDelegationInfo = (clientId, scopes) =>
   invoke('google_delegation_info', { clientId, scopes });
 

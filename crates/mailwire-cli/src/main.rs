@@ -6,11 +6,12 @@
 mod output;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mailwire_core::certificate;
 use mailwire_core::check::{Progress, Report};
 use mailwire_core::google::{self, GoogleInput, GoogleSettings};
 use mailwire_core::http::{Http, ProxySettings};
@@ -116,10 +117,11 @@ struct MicrosoftArgs {
     /// Read the client secret from standard input instead of MAILWIRE_CLIENT_SECRET.
     #[arg(long)]
     client_secret_stdin: bool,
-    /// Authenticate with this certificate (PEM) instead of a client secret; needs --private-key.
-    #[arg(long, value_name = "PEM", requires = "private_key", conflicts_with = "client_secret_stdin")]
+    /// Authenticate with this certificate (PEM) instead of a client secret; its private key is
+    /// read from --private-key, or from the same file when it holds both.
+    #[arg(long, value_name = "PEM", conflicts_with = "client_secret_stdin")]
     certificate: Option<PathBuf>,
-    /// The certificate's RSA private key (PEM).
+    /// The certificate's RSA private key (PEM, not password-protected).
     #[arg(long, value_name = "PEM", requires = "certificate")]
     private_key: Option<PathBuf>,
     #[arg(long)]
@@ -205,7 +207,7 @@ enum ProfileCommand {
         output: Option<PathBuf>,
     },
     /// Import an exported connection; its secret is asked for (MAILWIRE_CLIENT_SECRET,
-    /// --client-secret-stdin or --key-file).
+    /// --client-secret-stdin, --key-file or --private-key).
     Import {
         file: PathBuf,
         /// Save it under another name.
@@ -215,6 +217,9 @@ enum ProfileCommand {
         client_secret_stdin: bool,
         #[arg(long, value_name = "PATH")]
         key_file: Option<PathBuf>,
+        /// The certificate's private key (PEM), for a connection that signs in with a certificate.
+        #[arg(long, value_name = "PATH")]
+        private_key: Option<PathBuf>,
     },
 }
 
@@ -225,6 +230,10 @@ enum AddProvider {
         name: String,
         #[command(flatten)]
         args: MicrosoftArgs,
+        /// Create a certificate for the app instead of using a client secret: its private key goes
+        /// to the system keychain and the public certificate to FILE, to upload to Entra.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate", "client_secret_stdin"])]
+        new_certificate: Option<PathBuf>,
     },
     Google {
         #[arg(long)]
@@ -323,7 +332,28 @@ fn microsoft_input(args: &MicrosoftArgs) -> MicrosoftInput {
         cloud: args.cloud.into(),
         authority_host: env_nonempty("MAILWIRE_MS_AUTHORITY_HOST"),
         graph_url: env_nonempty("MAILWIRE_GRAPH_URL"),
+        certificate: None,
     }
+}
+
+/// Writes a new certificate's public half for upload to Entra and says where it goes.
+fn write_certificate(
+    out: &Path,
+    created: certificate::CertificateCredential,
+) -> Result<certificate::CertificateCredential, certificate::CertificateError> {
+    std::fs::write(out, &created.certificate_pem).map_err(|e| certificate::CertificateError::Unreadable {
+        path: out.display().to_string(),
+        reason: format!("it could not be written ({e})"),
+    })?;
+    eprintln!(
+        "Created a certificate (thumbprint {}, valid until {}) and wrote it to {}.\n\
+         Upload that file in the Entra admin center: App registrations → your app → Certificates & secrets → \
+         Certificates → Upload certificate. The private key is kept in the system keychain.",
+        created.facts.thumbprint,
+        created.facts.not_after.format("%Y-%m-%d"),
+        out.display()
+    );
+    Ok(created)
 }
 
 fn google_input(scopes: Vec<String>) -> GoogleInput {
@@ -365,12 +395,12 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
         (Some(CheckProvider::Microsoft(ms)), _) => {
             let settings = MicrosoftSettings::validate(&microsoft_input(&ms), &ms.sender)?;
             let recipient = ms.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
-            let credential = match (&ms.certificate, &ms.private_key) {
-                (Some(certificate), Some(key)) => Credential::Certificate {
-                    certificate_pem: read_text(certificate)?,
-                    private_key_pem: SecretString::new(read_text(key)?),
-                },
-                _ => Credential::Secret(require_secret(ms.client_secret_stdin)?),
+            let credential = match &ms.certificate {
+                Some(certificate) => {
+                    let read = certificate::read_files(certificate, ms.private_key.as_deref())?;
+                    Credential::Certificate { certificate_pem: read.certificate_pem, private_key_pem: read.private_key_pem }
+                }
+                None => Credential::Secret(require_secret(ms.client_secret_stdin)?),
             };
             let options = microsoft::CheckOptions { profile_name: None, recipient, reuse_token: false };
             let printer = output::Printer::new(ms.json);
@@ -495,9 +525,23 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
         }
         ProfileCommand::Add { provider } => {
             let (profile, secret) = match provider {
-                AddProvider::Microsoft { name, args } => {
-                    let secret = require_secret(args.client_secret_stdin)?;
-                    let settings = ProviderSettings::Microsoft(microsoft_input(&args));
+                AddProvider::Microsoft { name, args, new_certificate } => {
+                    let mut input = microsoft_input(&args);
+                    let secret = match (&new_certificate, &args.certificate) {
+                        (Some(out), _) => {
+                            let created = certificate::create(&format!("Mailwire {name}"))
+                                .and_then(|created| write_certificate(out, created))?;
+                            input.certificate = Some(created.certificate_pem);
+                            created.private_key_pem
+                        }
+                        (None, Some(path)) => {
+                            let read = certificate::read_files(path, args.private_key.as_deref())?;
+                            input.certificate = Some(read.certificate_pem);
+                            read.private_key_pem
+                        }
+                        (None, None) => require_secret(args.client_secret_stdin)?,
+                    };
+                    let settings = ProviderSettings::Microsoft(input);
                     (Profile::new(&name, settings, &args.sender, args.to.as_deref()), secret)
                 }
                 AddProvider::Google { name, args } => {
@@ -558,13 +602,19 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
             }
             Ok(0)
         }
-        ProfileCommand::Import { file, name, client_secret_stdin, key_file } => {
+        ProfileCommand::Import { file, name, client_secret_stdin, key_file, private_key } => {
             let bytes = read_limited(&file)?;
             let mut profile = mailwire_core::store::import(&bytes)?;
             if let Some(name) = name {
                 profile.name = name;
             }
             let secret = match &mut profile.settings {
+                ProviderSettings::Microsoft(MicrosoftInput { certificate: Some(certificate_pem), .. }) => {
+                    let path = private_key.ok_or_else(|| {
+                        Exit::usage("this connection signs in with a certificate: add --private-key PATH (its PEM key)")
+                    })?;
+                    certificate::from_pem(certificate_pem, &read_text(&path)?)?.private_key_pem
+                }
                 ProviderSettings::Microsoft(_) => require_secret(client_secret_stdin)?,
                 ProviderSettings::Google(google_profile) => {
                     let path = key_file.ok_or_else(|| {

@@ -119,7 +119,15 @@ pub fn print_profile(profile: &Profile, secret_stored: Result<bool, SecretStoreE
             println!("Cloud:     {}", ms.cloud.label());
             println!("Tenant:    {}", ms.tenant);
             println!("Client ID: {}", ms.client_id);
-            println!("Secret:    {stored_text}");
+            match ms.certificate.as_deref().map(mailwire_core::certificate::facts) {
+                Some(Ok(facts)) => {
+                    println!("Certificate: {} (thumbprint {})", facts.subject, facts.thumbprint);
+                    println!("Expires:   {}", facts.not_after.format("%Y-%m-%d"));
+                    println!("Key:       {stored_text}");
+                }
+                Some(Err(e)) => println!("Certificate: unreadable ({e})"),
+                None => println!("Secret:    {stored_text}"),
+            }
         }
         ProviderSettings::Google(g) => {
             println!("Service account: {}", g.key.client_email);

@@ -467,6 +467,7 @@ fn many_senders_are_checked_with_one_shared_token() {
             cloud: Cloud::Global,
             authority_host: None,
             graph_url: None,
+            certificate: None,
         }),
         ids::MS_SENDER,
         None,
@@ -521,4 +522,67 @@ fn a_certificate_can_replace_the_secret() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let key_body: Vec<&str> = credential.private_key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
     assert!(key_body.iter().all(|line| !run.stdout.contains(line) && !run.stderr.contains(line)));
+}
+
+#[test]
+fn a_saved_connection_can_sign_in_with_a_certificate_mailwire_created() {
+    let world = World::new();
+    let config = tempfile::tempdir().unwrap();
+    let service = format!("app.mailwire.test.{}", uuid::Uuid::new_v4());
+    let env: Vec<(&'static str, String)> = vec![
+        ("MAILWIRE_CONFIG_DIR", config.path().display().to_string()),
+        ("MAILWIRE_KEYCHAIN_SERVICE", service),
+        ("MAILWIRE_MS_AUTHORITY_HOST", world.emulator.base_url()),
+        ("MAILWIRE_GRAPH_URL", world.emulator.base_url()),
+    ];
+    let upload = world.dir.path().join("upload.cer");
+    let add = mailwire(
+        &[
+            "profile",
+            "add",
+            "microsoft",
+            "--name",
+            "Cert office",
+            "--tenant",
+            ids::TENANT_ID,
+            "--client-id",
+            ids::APP_CLIENT_ID,
+            "--sender",
+            ids::MS_SENDER,
+            "--new-certificate",
+            upload.to_str().unwrap(),
+        ],
+        &env_refs(&env),
+        None,
+    );
+    if add.code != 0 && add.stderr.contains("keychain") && std::env::var_os("CI").is_none() {
+        eprintln!("no keychain reachable here; CI runs this against gnome-keyring: {}", add.stderr);
+        return;
+    }
+    assert_eq!(add.code, 0, "{}{}", add.stdout, add.stderr);
+    assert!(add.stderr.contains("Upload certificate"), "{}", add.stderr);
+    let certificate_pem = std::fs::read_to_string(&upload).unwrap();
+    assert!(!certificate_pem.contains("PRIVATE KEY"));
+
+    let show = mailwire(&["profile", "show", "Cert office"], &env_refs(&env), None);
+    assert!(show.stdout.contains("thumbprint") && show.stdout.contains("Key:       stored in the system keychain"));
+
+    // Not uploaded yet: Entra does not know the certificate.
+    let check = ["check", "--profile", "Cert office", "--to", ids::MS_RECIPIENT, "--json"];
+    let before = mailwire(&check, &env_refs(&env), None);
+    assert_eq!(before.code, 1, "{}{}", before.stdout, before.stderr);
+    assert!(before.stdout.contains("AADSTS700027"), "{}", before.stdout);
+
+    world.emulator.update(|scenario| {
+        let app = scenario.microsoft.tenants.iter_mut().flat_map(|t| t.apps.iter_mut());
+        let app = app.into_iter().find(|a| a.client_id == ids::APP_CLIENT_ID).unwrap();
+        app.certificates
+            .push(mailwire_emulator::scenario::AppCertificate { cert_pem: certificate_pem, expires_at: None });
+    });
+    let after = mailwire(&check, &env_refs(&env), None);
+    assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
+    assert_eq!(world.emulator.outbox().len(), 1);
+    let printed = format!("{}{}{}{}", add.stdout, add.stderr, after.stdout, after.stderr);
+    assert!(!printed.contains("PRIVATE KEY"));
+    mailwire(&["profile", "remove", "Cert office"], &env_refs(&env), None);
 }

@@ -48,6 +48,7 @@ impl Fixture {
                 cloud: Cloud::Custom,
                 authority_host: Some(emulator.base_url()),
                 graph_url: Some(emulator.base_url()),
+                certificate: None,
             },
             ids::MS_SENDER,
         )

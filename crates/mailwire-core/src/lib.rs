@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod bulk;
+pub mod certificate;
 pub mod check;
 pub mod diagnose;
 pub mod google;

@@ -14,6 +14,7 @@ use sha2::Digest;
 use url::Url;
 use uuid::Uuid;
 
+use crate::certificate;
 use crate::check::{Outcome, Pipeline, ProgressFn, Provider, Report};
 use crate::diagnose::{self, Finding};
 use crate::http::{join_url, parse_endpoint, Http, HttpResponse, NetError, RetryMode};
@@ -78,6 +79,10 @@ pub struct MicrosoftInput {
     pub authority_host: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph_url: Option<String>,
+    /// The app's certificate (PEM, public) when the connection signs in with one instead of a
+    /// client secret; its private key is in the system keychain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -409,8 +414,7 @@ fn certificate_assertion(
     certificate_pem: &str,
     private_key_pem: &SecretString,
 ) -> Result<SecretString, MicrosoftError> {
-    let der = pem_body(certificate_pem, "CERTIFICATE")
-        .ok_or_else(|| MicrosoftError::Certificate("the certificate is not a PEM 'BEGIN CERTIFICATE' block".into()))?;
+    let der = certificate::certificate_der(certificate_pem).map_err(|e| MicrosoftError::Certificate(e.to_string()))?;
     let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&der));
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes())
         .map_err(|e| MicrosoftError::Certificate(format!("the private key is not an RSA PEM key ({e})")))?;
@@ -429,15 +433,6 @@ fn certificate_assertion(
     jsonwebtoken::encode(&header, &claims, &key)
         .map(SecretString::new)
         .map_err(|e| MicrosoftError::Certificate(format!("signing the assertion failed ({e})")))
-}
-
-fn pem_body(pem: &str, label: &str) -> Option<Vec<u8>> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)? + begin.len();
-    let stop = pem[start..].find(&end)? + start;
-    let base64: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(base64).ok()
 }
 
 /// What a check run should do beyond verifying.

@@ -113,6 +113,10 @@ impl Profile {
         match &self.settings {
             ProviderSettings::Microsoft(input) => {
                 MicrosoftSettings::validate(input, &self.sender).map_err(ProfileError::from)?;
+                if let Some(pem) = &input.certificate {
+                    crate::certificate::facts(pem)
+                        .map_err(|e| ProfileError::Invalid(e.to_string(), "certificate".into()))?;
+                }
             }
             ProviderSettings::Google(google) => {
                 GoogleSettings::validate(&google.input, &google.key, &self.sender).map_err(ProfileError::from)?;
@@ -150,7 +154,8 @@ impl Profile {
 
     /// The secret kind this profile cannot run without.
     pub fn required_secret(&self) -> SecretKind {
-        match self.settings {
+        match &self.settings {
+            ProviderSettings::Microsoft(input) if input.certificate.is_some() => SecretKind::CertificateKey,
             ProviderSettings::Microsoft(_) => SecretKind::ClientSecret,
             ProviderSettings::Google(_) => SecretKind::GooglePrivateKey,
         }
@@ -208,7 +213,14 @@ pub fn read_credential(
         None => secrets.get(&profile.id, profile.required_secret()),
     };
     Ok(match &profile.settings {
-        ProviderSettings::Microsoft(_) => ProfileCredential::Microsoft(stored?.map(Credential::Secret)),
+        ProviderSettings::Microsoft(input) => {
+            ProfileCredential::Microsoft(stored?.map(|secret| match &input.certificate {
+                Some(certificate_pem) => {
+                    Credential::Certificate { certificate_pem: certificate_pem.clone(), private_key_pem: secret }
+                }
+                None => Credential::Secret(secret),
+            }))
+        }
         ProviderSettings::Google(google_profile) => ProfileCredential::Google(match stored {
             Ok(Some(private_key)) => {
                 ServiceAccountKey::new(google_profile.key.clone(), private_key).map_err(|e| Finding {

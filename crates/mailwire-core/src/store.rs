@@ -306,6 +306,7 @@ fn migrate_v0(value: &serde_json::Value) -> Result<Vec<Profile>, String> {
                 cloud,
                 authority_host: None,
                 graph_url: None,
+                certificate: None,
             };
             Ok(Profile {
                 id: c.id,

@@ -3,6 +3,7 @@
 // ever shown as "stored in the system keychain".
 import {
   getProfile, saveProfile, validateField, importGoogleKey, googleDelegationInfo,
+  createCertificate, importCertificate, exportCertificate,
   onFileDrop, onFileDragHover, openLink,
 } from '../api.js';
 import { h, mount, uid, providerLogo, providerName, debounce } from '../util/dom.js';
@@ -29,6 +30,10 @@ export async function render(root, params, nav) {
     sandbox: false,
     secretStored: false,
     replacingSecret: false,
+    credential: 'secret',     // 'secret' or 'certificate'
+    storedCertificate: null,  // public facts of the saved certificate
+    newCertificate: null,     // created or chosen in this form, replaces the saved one on save
+    certificateBusy: false,
     keyStored: false,
     storedKey: null,      // public facts of the key already in the keychain
     importedKey: null,    // result of importGoogleKey, replaces the stored key on save
@@ -60,6 +65,8 @@ export async function render(root, params, nav) {
       if (p.microsoft) {
         Object.assign(values, { cloud: p.microsoft.cloud || 'global', tenant: p.microsoft.tenant || '', clientId: p.microsoft.clientId || '' });
         state.secretStored = Boolean(p.microsoft.secretStored);
+        state.credential = p.microsoft.credential || 'secret';
+        state.storedCertificate = p.microsoft.certificate || null;
       }
       if (p.google) {
         state.keyStored = Boolean(p.google.keyStored);
@@ -207,9 +214,98 @@ export async function render(root, params, nav) {
         textField({ key: 'clientId', id: 'field-client-id', label: 'Client ID', value: values.clientId, mono: true,
           placeholder: '00000000-0000-0000-0000-000000000000', hint: 'Application (client) ID of the app registration.',
           onResult: (level) => { state.clientIdOk = level === 'ok'; } }),
-        secretField()),
+        credentialField()),
       mailboxSection('Sender mailbox', 'The mailbox the app sends as, e.g. helpdesk@contoso.com. It must be a licensed Exchange Online mailbox.'),
     ];
+  }
+
+  // The app proves who it is with a client secret or a certificate; both live in the keychain.
+  function credentialField() {
+    const slot = h('div', { class: 'credential-slot' });
+    const draw = () => mount(slot, state.credential === 'certificate' ? certificateField() : secretField());
+    const radio = (id, value, title) => h('label', { class: 'segmented-option', for: id },
+      h('input', { type: 'radio', id, name: 'credential', value, checked: state.credential === value,
+        on: { change: () => { state.credential = value; state.dirty = true; draw(); } } }),
+      h('span', null, title));
+    const group = h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'The app signs in with' },
+      radio('credential-secret', 'secret', 'Client secret'),
+      radio('credential-certificate', 'certificate', 'Certificate'));
+    draw();
+    return h('div', { class: 'credential-block' },
+      h('div', { class: 'field' },
+        h('span', { class: 'field-label', id: 'credential-label' }, 'Signs in with'),
+        group,
+        h('p', { class: 'field-hint' }, 'A certificate is what many security teams require; a client secret is quicker to set up.')),
+      slot);
+  }
+
+  function certificateField() {
+    const wrap = h('div', { class: 'field', id: 'certificate-field' });
+    const msg = h('p', { class: 'field-message', id: 'certificate-msg', role: 'alert', hidden: true });
+    fields.certificate = { input: null, setMessage: (level, text) => setMsg(msg, level, text) };
+    const cert = state.newCertificate || state.storedCertificate;
+    const busy = (button, text) => { button.disabled = true; button.replaceChildren(h('span', { class: 'spinner spinner-small', 'aria-hidden': 'true' }), text); };
+    const pick = async (button, how) => {
+      if (state.certificateBusy) return;
+      state.certificateBusy = true;
+      const label = button.textContent;
+      busy(button, how === 'create' ? 'Creating…' : 'Reading…');
+      try {
+        collectValues();
+        const name = values.name.trim() || 'Mailwire';
+        const result = how === 'create' ? await createCertificate(name) : await importCertificate(name);
+        if (result) { state.newCertificate = result; state.dirty = true; }
+        state.certificateBusy = false;
+        mount(wrap.parentElement, certificateField());
+        document.getElementById(result ? 'save-certificate' : (how === 'create' ? 'create-certificate' : 'choose-certificate'))?.focus();
+      } catch (err) {
+        state.certificateBusy = false;
+        button.disabled = false;
+        button.textContent = label;
+        setMsg(msg, 'error', errorText(err));
+      }
+    };
+    const create = h('button', { type: 'button', class: cert ? 'btn btn-small' : 'btn btn-primary', id: 'create-certificate' },
+      cert ? 'Create a new one' : 'Create a certificate');
+    const choose = h('button', { type: 'button', class: cert ? 'btn btn-small btn-ghost' : 'btn', id: 'choose-certificate' },
+      cert ? 'Use other files…' : 'Use existing files…');
+    create.addEventListener('click', () => pick(create, 'create'));
+    choose.addEventListener('click', () => pick(choose, 'choose'));
+    const label = h('span', { class: 'field-label', id: 'label-certificate' }, 'Certificate');
+    if (!cert) {
+      mount(wrap, label,
+        h('p', { class: 'field-hint' }, 'Mailwire can create one: its private key goes straight to the system keychain, and you upload the public certificate to the app registration.'),
+        h('div', { class: 'button-row' }, create, choose), msg);
+      return wrap;
+    }
+    const fresh = Boolean(state.newCertificate);
+    const expires = new Date(cert.notAfter);
+    const expired = expires.getTime() < Date.now();
+    const save = h('button', { type: 'button', class: 'btn btn-small btn-primary', id: 'save-certificate' },
+      h('span', { class: 'icon icon-download', 'aria-hidden': 'true' }), 'Save certificate for Entra…');
+    save.addEventListener('click', async () => {
+      try {
+        const path = await exportCertificate(fresh ? { importId: cert.importId } : { profileId: state.id });
+        if (path) {
+          setMsg(msg, 'ok', `Saved to ${path}. Upload it under Certificates & secrets → Certificates → Upload certificate.`);
+        }
+      } catch (err) {
+        setMsg(msg, 'error', errorText(err));
+      }
+    });
+    mount(wrap, label,
+      h('div', { class: 'stored-row' },
+        h('span', { class: ['stored-pill', fresh ? 'stored-pill-new' : null], id: 'certificate-stored-text' },
+          h('span', { class: 'icon icon-lock', 'aria-hidden': 'true' }),
+          fresh ? 'Private key stored in the system keychain when you save' : 'Private key stored in the system keychain')),
+      h('dl', { class: 'facts' },
+        fact('Thumbprint', cert.thumbprint, 'certificate-thumbprint', true),
+        fact('Subject', cert.subject, 'certificate-subject'),
+        fact(expired ? 'Expired' : 'Expires', expires.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' }), 'certificate-expires')),
+      h('p', { class: 'field-hint' }, 'Upload the certificate in the Entra admin center: App registrations → your app → Certificates & secrets → Certificates → Upload certificate. The Thumbprint there must match the one above.'),
+      h('div', { class: 'button-row' }, save, create, choose),
+      msg);
+    return wrap;
   }
 
   function secretField() {
@@ -527,7 +623,9 @@ export async function render(root, params, nav) {
         cloud: values.cloud,
         tenant: trimmed(values.tenant),
         clientId: trimmed(values.clientId),
-        clientSecret: typed ? typed : null,
+        credential: state.credential,
+        clientSecret: state.credential === 'secret' && typed ? typed : null,
+        certificateImportId: state.credential === 'certificate' && state.newCertificate ? state.newCertificate.importId : null,
       };
     } else {
       input.google = {
@@ -566,6 +664,7 @@ export async function render(root, params, nav) {
       const target = f.input && f.input.focus ? f.input : null;
       if (key === 'scopes') document.querySelector('input[name="scope"]:checked')?.focus();
       else if (key === 'key') document.getElementById('choose-key')?.focus();
+      else if (key === 'certificate') document.getElementById('create-certificate')?.focus();
       else if (target) target.focus();
       return;
     }
@@ -580,7 +679,7 @@ export async function render(root, params, nav) {
     const map = {
       client_id: 'clientId', clientId: 'clientId', client_secret: 'clientSecret', clientSecret: 'clientSecret',
       tenant: 'tenant', sender: 'sender', recipient: 'recipient', name: 'name', cloud: 'cloud',
-      key: 'key', importId: 'key', import_id: 'key', scopes: 'scopes', scope: 'scopes',
+      key: 'key', importId: 'key', import_id: 'key', scopes: 'scopes', scope: 'scopes', certificate: 'certificate',
     };
     return map[f] || f;
   }

@@ -84,9 +84,11 @@ export function microsoftGuide(ctx) {
         action: { label: 'Open API permissions', url: app('CallAnAPI') },
       },
       {
-        title: 'Create a client secret',
+        title: 'Create a client secret, or upload a certificate',
         body: ['Open ', path('Certificates & secrets', 'New client secret'), ' and copy its ',
-          h('strong', null, 'Value'), ' right away: it is shown only once. The Secret ID beside it is not the secret.'],
+          h('strong', null, 'Value'), ' right away: it is shown only once. The Secret ID beside it is not the secret. ',
+          'With a certificate instead, let Mailwire create one, save it, and upload it under ',
+          path('Certificates', 'Upload certificate'), '.'],
         action: { label: 'Open Certificates & secrets', url: app('Credentials') },
       },
       {

@@ -1,7 +1,7 @@
 //! Microsoft 365: the success path and every Entra ID and Graph error row of the protocol notes.
 
 use chrono::Utc;
-use mailwire_core::check::StepStatus;
+use mailwire_core::check::{no_progress, StepStatus};
 use mailwire_core::diagnose;
 use mailwire_core::http::HttpResponse;
 use mailwire_core::microsoft::{self, Credential, MicrosoftError};
@@ -158,6 +158,53 @@ async fn certificate_credential_passes_and_an_unregistered_one_is_aadsts700027()
     let code = token.code.clone().unwrap();
     assert!(["AADSTS700027", "AADSTS50012"].contains(&code.as_str()), "{code}");
     assert!(token.fix.iter().any(|f| f.contains("Certificates")));
+}
+
+/// The helpdesk's path: Mailwire creates the certificate, the public half is uploaded to the app
+/// registration, and the saved connection signs in with the key from the keychain.
+#[tokio::test]
+async fn a_saved_connection_with_a_created_certificate_passes_once_it_is_uploaded() {
+    use mailwire_core::profile::{run_profile_check, Profile, ProviderSettings, RunOptions};
+    use mailwire_core::secret::{MemoryStore, SecretKind, SecretStore};
+    use mailwire_emulator::scenario::AppCertificate;
+
+    let emulator = sandbox().await;
+    let created = mailwire_core::certificate::create("Mailwire Helpdesk").unwrap();
+    let input = microsoft::MicrosoftInput {
+        tenant: ids::TENANT_ID.into(),
+        client_id: ids::APP_CLIENT_ID.into(),
+        cloud: microsoft::Cloud::Custom,
+        authority_host: Some(emulator.base_url()),
+        graph_url: Some(emulator.base_url()),
+        certificate: Some(created.certificate_pem.clone()),
+    };
+    let profile = Profile::new("Certificate", ProviderSettings::Microsoft(input), ids::MS_SENDER, None);
+    profile.validate().unwrap();
+    assert_eq!(profile.required_secret(), SecretKind::CertificateKey);
+    let keychain = MemoryStore::default();
+    keychain.put(&profile.id, SecretKind::CertificateKey, &created.private_key_pem).unwrap();
+    let options = RunOptions { send: true, recipient: Some(ids::MS_RECIPIENT.into()), reuse_token: false };
+    let run = || async {
+        let cache = mailwire_core::token::TokenCache::default();
+        run_profile_check(&profile, &keychain, None, &http(), &cache, &options, &no_progress).await.unwrap()
+    };
+
+    let before_upload = run().await;
+    let token = step(&before_upload, "token");
+    assert_eq!(token.code.as_deref(), Some("AADSTS700027"), "{before_upload:#?}");
+
+    emulator.update(|scenario| {
+        let app = scenario
+            .microsoft
+            .tenants
+            .iter_mut()
+            .flat_map(|t| t.apps.iter_mut())
+            .find(|a| a.client_id == ids::APP_CLIENT_ID);
+        app.unwrap().certificates.push(AppCertificate { cert_pem: created.certificate_pem.clone(), expires_at: None });
+    });
+    let after_upload = run().await;
+    assert!(after_upload.ok, "{after_upload:#?}");
+    assert_eq!(emulator.outbox().len(), 1);
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ fn microsoft_profile(name: &str) -> Profile {
             cloud: Cloud::Global,
             authority_host: None,
             graph_url: None,
+            certificate: None,
         }),
         "helpdesk@contoso.com",
         Some("it@contoso.com"),

@@ -39,6 +39,7 @@ pub fn ms_settings(emulator: &Emulator, tenant: &str, client_id: &str, sender: &
         cloud: Cloud::Custom,
         authority_host: Some(emulator.base_url()),
         graph_url: Some(emulator.base_url()),
+        certificate: None,
     };
     MicrosoftSettings::validate(&input, sender).expect("valid settings")
 }

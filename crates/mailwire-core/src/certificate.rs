@@ -1,0 +1,285 @@
+//! Certificate credentials for an Entra app: creating one, reading one from PEM files, and the
+//! public facts a helpdesk compares with the Entra admin center (thumbprint, subject, expiry).
+//!
+//! Entra signs apps in with a certificate when the app holds the private key and the app
+//! registration holds the public certificate (Certificates & secrets → Certificates). Mailwire
+//! keeps the private key in the system keychain and the certificate, which is public, with the
+//! saved connection.
+
+use std::path::Path;
+
+use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
+use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+use x509_parser::pem::Pem;
+
+use crate::secret::SecretString;
+
+/// Certificate and key files are a few kilobytes; anything this big is the wrong file.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+/// How long a certificate made by Mailwire is valid. Entra accepts up to several years; two keeps
+/// the renewal in sight without making it a chore.
+pub const CREATED_VALIDITY_DAYS: i64 = 730;
+
+/// What the Entra admin center shows of an uploaded certificate, to match it with this one.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateFacts {
+    /// SHA-1 of the certificate in upper-case hex: the Thumbprint column under Certificates.
+    pub thumbprint: String,
+    pub subject: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+impl CertificateFacts {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        now > self.not_after
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error("{path} could not be read: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{0} is larger than 64 KiB; certificate and key files are a few kilobytes, so this is not one")]
+    TooLarge(String),
+    #[error(
+        "no certificate found: choose the PEM file (.pem, .crt or .cer) that starts with '-----BEGIN CERTIFICATE-----'"
+    )]
+    NoCertificate,
+    #[error("the certificate could not be read: {0}")]
+    BadCertificate(String),
+    #[error("the certificate's key is not RSA; Entra app sign-in with a certificate needs an RSA certificate")]
+    NotRsa,
+    #[error("no private key found: choose the PEM file that starts with '-----BEGIN PRIVATE KEY-----'")]
+    NoPrivateKey,
+    #[error(
+        "the private key is protected by a password; export it without one (openssl pkey -in key.pem -out plain.pem)"
+    )]
+    EncryptedKey,
+    #[error("the private key is not a readable RSA key")]
+    BadPrivateKey,
+    #[error("the private key does not belong to this certificate; choose the key that was made with it")]
+    KeyMismatch,
+    #[error("creating the certificate failed: {0}")]
+    Create(String),
+}
+
+/// A certificate with its private key, checked to belong together.
+#[derive(Clone)]
+pub struct CertificateCredential {
+    pub certificate_pem: String,
+    pub private_key_pem: SecretString,
+    pub facts: CertificateFacts,
+}
+
+impl std::fmt::Debug for CertificateCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateCredential").field("facts", &self.facts).finish_non_exhaustive()
+    }
+}
+
+/// The DER bytes of the first certificate in a PEM text.
+pub fn certificate_der(certificate_pem: &str) -> Result<Vec<u8>, CertificateError> {
+    pem_blocks(certificate_pem.as_bytes())
+        .into_iter()
+        .find(|block| block.label == "CERTIFICATE")
+        .map(|block| block.contents)
+        .ok_or(CertificateError::NoCertificate)
+}
+
+/// The public facts of the first certificate in a PEM text.
+pub fn facts(certificate_pem: &str) -> Result<CertificateFacts, CertificateError> {
+    let der = certificate_der(certificate_pem)?;
+    let (_, certificate) =
+        x509_parser::parse_x509_certificate(&der).map_err(|e| CertificateError::BadCertificate(e.to_string()))?;
+    let time = |t: x509_parser::time::ASN1Time| {
+        DateTime::from_timestamp(t.timestamp(), 0)
+            .ok_or_else(|| CertificateError::BadCertificate("its validity dates are out of range".into()))
+    };
+    let validity = certificate.validity();
+    Ok(CertificateFacts {
+        thumbprint: hex_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref()),
+        subject: certificate.subject().to_string(),
+        not_before: time(validity.not_before)?,
+        not_after: time(validity.not_after)?,
+    })
+}
+
+/// Pairs a certificate with its private key, refusing a key that does not belong to it.
+pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<CertificateCredential, CertificateError> {
+    let facts = facts(certificate_pem)?;
+    let der = certificate_der(certificate_pem)?;
+    let (_, certificate) =
+        x509_parser::parse_x509_certificate(&der).map_err(|e| CertificateError::BadCertificate(e.to_string()))?;
+    let spki = certificate.public_key();
+    if !matches!(spki.parsed(), Ok(x509_parser::public_key::PublicKey::RSA(_))) {
+        return Err(CertificateError::NotRsa);
+    }
+    let key_pem = key_block_only(private_key_pem)?;
+    let key = rsa_key(key_pem.expose())?;
+    if key.public_key().as_ref() != spki.subject_public_key.data.as_ref() {
+        return Err(CertificateError::KeyMismatch);
+    }
+    Ok(CertificateCredential { certificate_pem: pem_only(&der, "CERTIFICATE"), private_key_pem: key_pem, facts })
+}
+
+/// Reads a certificate and its key from PEM files; the key may sit in the certificate's file
+/// (as `openssl req -x509 … -out both.pem` or a PFX converted with `openssl pkcs12 -nodes` leave it).
+pub fn read_files(certificate: &Path, private_key: Option<&Path>) -> Result<CertificateCredential, CertificateError> {
+    let certificate_text = read_limited(certificate)?;
+    let key_text = match private_key {
+        Some(path) => SecretString::new(read_limited(path)?),
+        None => SecretString::new(certificate_text.clone()),
+    };
+    from_pem(&certificate_text, key_text.expose())
+}
+
+/// Whether a PEM text carries a private key, so a picker can ask for the key file only when needed.
+pub fn has_private_key(pem: &str) -> bool {
+    pem_blocks(pem.as_bytes()).iter().any(|block| block.label.ends_with("PRIVATE KEY"))
+}
+
+/// A new self-signed RSA-2048 certificate for an app, valid for [`CREATED_VALIDITY_DAYS`].
+pub fn create(common_name: &str) -> Result<CertificateCredential, CertificateError> {
+    let fail = |e: rcgen::Error| CertificateError::Create(e.to_string());
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(fail)?;
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    let day = |at: DateTime<Utc>| rcgen::date_time_ymd(at.year(), at.month() as u8, at.day() as u8);
+    let now = Utc::now();
+    // From yesterday, so a clock a little behind Entra's cannot make a new certificate "not yet valid".
+    params.not_before = day(now - chrono::Duration::days(1));
+    params.not_after = day(now + chrono::Duration::days(CREATED_VALIDITY_DAYS));
+    let certificate = params.self_signed(&key).map_err(fail)?;
+    from_pem(&certificate.pem(), &key.serialize_pem())
+}
+
+/// A file name for the public certificate, to upload under Certificates & secrets.
+pub fn upload_file_name(connection_name: &str) -> String {
+    let safe: String = connection_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    format!("mailwire-{}.cer", safe.trim_matches('-').to_lowercase())
+}
+
+fn rsa_key(private_key_pem: &str) -> Result<RsaKeyPair, CertificateError> {
+    let blocks = pem_blocks(private_key_pem.as_bytes());
+    let block = blocks.first().ok_or(CertificateError::NoPrivateKey)?;
+    match block.label.as_str() {
+        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&block.contents),
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(&block.contents),
+        _ => return Err(CertificateError::BadPrivateKey),
+    }
+    .map_err(|_| CertificateError::BadPrivateKey)
+}
+
+/// Only the private key's PEM block, so the keychain holds the key and nothing else of the file.
+fn key_block_only(text: &str) -> Result<SecretString, CertificateError> {
+    let blocks = pem_blocks(text.as_bytes());
+    if blocks.iter().any(|block| block.label == "ENCRYPTED PRIVATE KEY") {
+        return Err(CertificateError::EncryptedKey);
+    }
+    let block =
+        blocks.iter().find(|block| block.label.ends_with("PRIVATE KEY")).ok_or(CertificateError::NoPrivateKey)?;
+    Ok(SecretString::new(pem_only(&block.contents, &block.label)))
+}
+
+fn pem_blocks(bytes: &[u8]) -> Vec<Pem> {
+    Pem::iter_from_buffer(bytes).filter_map(Result::ok).collect()
+}
+
+fn pem_only(der: &[u8], label: &str) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> =
+        body.as_bytes().chunks(64).map(|chunk| std::str::from_utf8(chunk).expect("base64 is ASCII")).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+fn read_limited(path: &Path) -> Result<String, CertificateError> {
+    let shown = path.display().to_string();
+    let unreadable = |reason: String| CertificateError::Unreadable { path: shown.clone(), reason };
+    let size = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(CertificateError::TooLarge(shown));
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    String::from_utf8(bytes)
+        .map_err(|_| unreadable("it is not a PEM text file (a .pfx or DER file must be converted to PEM first)".into()))
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_certificate_pairs_with_its_key_and_shows_its_facts() {
+        let created = create("Mailwire Helpdesk").unwrap();
+        assert_eq!(created.facts.subject, "CN=Mailwire Helpdesk");
+        assert_eq!(created.facts.thumbprint.len(), 40);
+        assert!(created.facts.thumbprint.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        let days = (created.facts.not_after - created.facts.not_before).num_days();
+        assert!((CREATED_VALIDITY_DAYS..=CREATED_VALIDITY_DAYS + 1).contains(&days), "{days}");
+        let again = from_pem(&created.certificate_pem, created.private_key_pem.expose()).unwrap();
+        assert_eq!(again.facts, created.facts);
+    }
+
+    #[test]
+    fn another_key_is_refused() {
+        let one = create("one").unwrap();
+        let other = create("other").unwrap();
+        let err = from_pem(&one.certificate_pem, other.private_key_pem.expose()).unwrap_err();
+        assert_eq!(err, CertificateError::KeyMismatch);
+    }
+
+    #[test]
+    fn each_wrong_input_says_what_is_wrong() {
+        let cert = create("x").unwrap();
+        assert_eq!(facts("hello").unwrap_err(), CertificateError::NoCertificate);
+        let garbage = pem_only(b"not a certificate", "CERTIFICATE");
+        assert!(matches!(facts(&garbage).unwrap_err(), CertificateError::BadCertificate(_)));
+        assert_eq!(from_pem(&cert.certificate_pem, "nothing").unwrap_err(), CertificateError::NoPrivateKey);
+        let encrypted = pem_only(b"whatever", "ENCRYPTED PRIVATE KEY");
+        assert_eq!(from_pem(&cert.certificate_pem, &encrypted).unwrap_err(), CertificateError::EncryptedKey);
+        let broken = pem_only(b"not a key", "PRIVATE KEY");
+        assert_eq!(from_pem(&cert.certificate_pem, &broken).unwrap_err(), CertificateError::BadPrivateKey);
+    }
+
+    #[test]
+    fn one_file_with_both_blocks_is_enough_and_the_key_is_kept_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = create("both").unwrap();
+        let both = dir.path().join("both.pem");
+        std::fs::write(&both, format!("{}{}", created.private_key_pem.expose(), created.certificate_pem)).unwrap();
+        let read = read_files(&both, None).unwrap();
+        assert_eq!(read.facts, created.facts);
+        assert!(!read.private_key_pem.expose().contains("CERTIFICATE"));
+        assert!(!read.certificate_pem.contains("PRIVATE KEY"));
+        assert!(has_private_key(&std::fs::read_to_string(&both).unwrap()));
+        assert!(!has_private_key(&created.certificate_pem));
+    }
+
+    #[test]
+    fn huge_and_missing_files_are_refused_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = dir.path().join("huge.pem");
+        std::fs::write(&huge, vec![b'a'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert!(matches!(read_files(&huge, None).unwrap_err(), CertificateError::TooLarge(_)));
+        let missing = dir.path().join("missing.pem");
+        assert!(matches!(read_files(&missing, None).unwrap_err(), CertificateError::Unreadable { .. }));
+    }
+
+    #[test]
+    fn upload_names_are_plain_file_names() {
+        assert_eq!(upload_file_name("Contoso / Helpdesk"), "mailwire-contoso---helpdesk.cer");
+    }
+}
