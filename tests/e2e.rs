@@ -194,12 +194,7 @@ async fn microsoft_certificate_is_created_uploaded_and_signs_in() {
         let certificate_pem = std::fs::read_to_string(&saved_file).expect("the certificate was saved");
         assert!(certificate_pem.starts_with("-----BEGIN CERTIFICATE-----") && !certificate_pem.contains("PRIVATE"));
         // The helpdesk uploads it under Certificates & secrets.
-        emulator.update(|scenario| {
-            let app = scenario.microsoft.tenants.iter_mut().flat_map(|t| t.apps.iter_mut());
-            let app = app.into_iter().find(|a| a.client_id == sandbox::APP_CLIENT_ID).expect("the sandbox app");
-            app.certificates
-                .push(mailwire_emulator::scenario::AppCertificate { cert_pem: certificate_pem, expires_at: None });
-        });
+        emulator.upload_certificate(sandbox::APP_CLIENT_ID, &certificate_pem).expect("upload to the sandbox app");
 
         app.type_into("#field-sender", &creds.sender).await;
         app.type_into("#field-recipient", &creds.recipient).await;

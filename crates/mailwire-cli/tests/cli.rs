@@ -573,12 +573,7 @@ fn a_saved_connection_can_sign_in_with_a_certificate_mailwire_created() {
     assert_eq!(before.code, 1, "{}{}", before.stdout, before.stderr);
     assert!(before.stdout.contains("AADSTS700027"), "{}", before.stdout);
 
-    world.emulator.update(|scenario| {
-        let app = scenario.microsoft.tenants.iter_mut().flat_map(|t| t.apps.iter_mut());
-        let app = app.into_iter().find(|a| a.client_id == ids::APP_CLIENT_ID).unwrap();
-        app.certificates
-            .push(mailwire_emulator::scenario::AppCertificate { cert_pem: certificate_pem, expires_at: None });
-    });
+    world.emulator.upload_certificate(ids::APP_CLIENT_ID, &certificate_pem).unwrap();
     let after = mailwire(&check, &env_refs(&env), None);
     assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
     assert_eq!(world.emulator.outbox().len(), 1);

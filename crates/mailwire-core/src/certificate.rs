@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use aws_lc_rs::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
-use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
 use chrono::{DateTime, Datelike, Utc};
+use ring::digest::{digest, SHA1_FOR_LEGACY_USE_ONLY};
+use ring::signature::{KeyPair as _, RsaKeyPair};
 use serde::{Deserialize, Serialize};
 use x509_parser::pem::Pem;
 

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::certificate::CertificateFacts;
 use crate::google::{GoogleContext, GoogleError};
 use crate::http::NetError;
 use crate::microsoft::{MicrosoftError, MicrosoftSettings};
@@ -88,6 +89,47 @@ pub fn missing_client_secret(portal: &str, client_id: &str) -> Finding {
         ]),
         vec![app_blade(portal, client_id, "Credentials")],
     )
+}
+
+/// Renewing is the same for an expired certificate and one about to expire.
+fn renew_certificate_steps(facts: &CertificateFacts) -> Vec<String> {
+    vec![
+        "Edit the connection in Mailwire and choose Create a new one under Certificate (or use the renewed certificate's files).".into(),
+        "Choose Save certificate for Entra…, then in the Entra admin center open App registrations → your app → Certificates & secrets → Certificates → Upload certificate and pick that file.".into(),
+        format!("Once the new one works, delete the old certificate (thumbprint {}) from that list.", facts.thumbprint),
+    ]
+}
+
+pub fn certificate_expired(portal: &str, client_id: &str, facts: &CertificateFacts) -> Finding {
+    Finding::new(
+        format!("The app's certificate expired on {}", facts.not_after.format("%Y-%m-%d")),
+        Some("certificate-expired".into()),
+        renew_certificate_steps(facts),
+        vec![app_blade(portal, client_id, "Credentials")],
+    )
+}
+
+pub fn certificate_expiring(portal: &str, client_id: &str, facts: &CertificateFacts) -> Finding {
+    Finding::new(
+        format!("The app's certificate expires on {}; renew it before then", facts.not_after.format("%Y-%m-%d")),
+        Some("certificate-expiring".into()),
+        renew_certificate_steps(facts),
+        vec![app_blade(portal, client_id, "Credentials")],
+    )
+}
+
+/// Where to look for the certificate Entra refused, by the thumbprint the admin center lists.
+pub fn add_certificate_thumbprint(finding: &mut Finding, facts: &CertificateFacts) {
+    if matches!(finding.code.as_deref(), Some("AADSTS700027" | "AADSTS50012")) {
+        let at = finding.fix.len().min(1);
+        finding.fix.insert(
+            at,
+            format!(
+                "Look for thumbprint {} in the list: it is the certificate Mailwire signs with. If it is missing, choose Upload certificate and pick the file Mailwire saved (Save certificate for Entra…).",
+                facts.thumbprint
+            ),
+        );
+    }
 }
 
 pub fn secret_id_instead_of_value(portal: &str, client_id: &str) -> Finding {

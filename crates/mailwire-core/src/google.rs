@@ -9,9 +9,9 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -214,6 +214,8 @@ fn signing_key(private_key: &SecretString) -> Result<RsaKeyPair, KeyFileError> {
 
 /// An RS256 JWS, signed with a key parsed once. jsonwebtoken's `encode` would parse and check the
 /// key again for every signature, doubling the cost of each token; a bulk check signs one per user.
+/// ring (already here for TLS) signs: aws-lc would spend about 20 ms seeding its random generator
+/// in every process, more than a whole `mailwire check google`.
 fn sign_rs256(
     key: &RsaKeyPair,
     header: &jsonwebtoken::Header,
@@ -224,7 +226,7 @@ fn sign_rs256(
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
     }
     let signing_input = format!("{}.{}", part(header)?, part(claims)?);
-    let mut signature = vec![0; key.public_modulus_len()];
+    let mut signature = vec![0; key.public().modulus_len()];
     key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
         .map_err(|e| GoogleError::Signing(e.to_string()))?;
     Ok(format!("{signing_input}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)))

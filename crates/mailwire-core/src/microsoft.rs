@@ -127,6 +127,9 @@ impl MicrosoftSettings {
     }
 }
 
+/// A certificate this close to its end gets a warning, so it is renewed before mail stops.
+pub const CERTIFICATE_RENEWAL_DAYS: i64 = 30;
+
 /// How the app proves who it is. Certificates are preferred by security teams; secrets are simpler.
 #[derive(Debug, Clone)]
 pub enum Credential {
@@ -482,6 +485,33 @@ pub async fn run_check(
                         value: credential.cloned().expect("matched Some"),
                     }
                 }
+                Some(Credential::Certificate { certificate_pem, .. }) => match certificate::facts(certificate_pem) {
+                    Err(e) => Outcome::fail(
+                        summary,
+                        diagnose::microsoft(&MicrosoftError::Certificate(e.to_string()), settings),
+                    ),
+                    Ok(facts) if facts.expired(chrono::Utc::now()) => {
+                        Outcome::fail(summary, diagnose::certificate_expired(portal, &client_id, &facts))
+                    }
+                    Ok(facts)
+                        if facts.not_after - chrono::Utc::now() < chrono::Duration::days(CERTIFICATE_RENEWAL_DAYS) =>
+                    {
+                        Outcome::Warn {
+                            detail: format!("{summary} Certificate {} expires soon.", facts.thumbprint),
+                            finding: diagnose::certificate_expiring(portal, &client_id, &facts),
+                            value: credential.cloned().expect("matched Some"),
+                        }
+                    }
+                    Ok(facts) => Outcome::pass(
+                        format!(
+                            "{summary} Certificate {} ({}), valid until {}.",
+                            facts.thumbprint,
+                            facts.subject,
+                            facts.not_after.format("%Y-%m-%d")
+                        ),
+                        credential.cloned().expect("matched Some"),
+                    ),
+                },
                 Some(credential) => Outcome::pass(summary, credential.clone()),
             }
         })
@@ -506,7 +536,12 @@ pub async fn run_check(
                     token,
                 ),
                 Err(error) => {
-                    let finding = diagnose::microsoft(&error, settings);
+                    let mut finding = diagnose::microsoft(&error, settings);
+                    if let Credential::Certificate { certificate_pem, .. } = &credential {
+                        if let Ok(facts) = certificate::facts(certificate_pem) {
+                            diagnose::add_certificate_thumbprint(&mut finding, &facts);
+                        }
+                    }
                     Outcome::fail(diagnose::describe_microsoft(&error), finding)
                 }
             }

@@ -193,6 +193,13 @@ impl Emulator {
     pub async fn add_certificate(&self, client_id: &str) -> anyhow::Result<CertificateCredential> {
         let name = format!("CN=mailwire-{client_id}");
         let credential = tokio::task::spawn_blocking(move || keys::make_certificate(&name)).await??;
+        self.upload_certificate(client_id, &credential.cert_pem)?;
+        Ok(credential)
+    }
+
+    /// Adds a public certificate (PEM) to the app, as "Upload certificate" under Certificates &
+    /// secrets does.
+    pub fn upload_certificate(&self, client_id: &str, cert_pem: &str) -> anyhow::Result<()> {
         let mut inner = self.shared.lock();
         let app = inner
             .scenario
@@ -202,8 +209,8 @@ impl Emulator {
             .flat_map(|t| t.apps.iter_mut())
             .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
             .with_context(|| format!("no app with client ID {client_id}"))?;
-        app.certificates.push(scenario::AppCertificate { cert_pem: credential.cert_pem.clone(), expires_at: None });
-        Ok(credential)
+        app.certificates.push(scenario::AppCertificate { cert_pem: cert_pem.to_string(), expires_at: None });
+        Ok(())
     }
 
     /// Stops accepting, closes open connections and waits for the server task.

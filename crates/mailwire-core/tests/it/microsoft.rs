@@ -166,7 +166,6 @@ async fn certificate_credential_passes_and_an_unregistered_one_is_aadsts700027()
 async fn a_saved_connection_with_a_created_certificate_passes_once_it_is_uploaded() {
     use mailwire_core::profile::{run_profile_check, Profile, ProviderSettings, RunOptions};
     use mailwire_core::secret::{MemoryStore, SecretKind, SecretStore};
-    use mailwire_emulator::scenario::AppCertificate;
 
     let emulator = sandbox().await;
     let created = mailwire_core::certificate::create("Mailwire Helpdesk").unwrap();
@@ -193,15 +192,7 @@ async fn a_saved_connection_with_a_created_certificate_passes_once_it_is_uploade
     let token = step(&before_upload, "token");
     assert_eq!(token.code.as_deref(), Some("AADSTS700027"), "{before_upload:#?}");
 
-    emulator.update(|scenario| {
-        let app = scenario
-            .microsoft
-            .tenants
-            .iter_mut()
-            .flat_map(|t| t.apps.iter_mut())
-            .find(|a| a.client_id == ids::APP_CLIENT_ID);
-        app.unwrap().certificates.push(AppCertificate { cert_pem: created.certificate_pem.clone(), expires_at: None });
-    });
+    emulator.upload_certificate(ids::APP_CLIENT_ID, &created.certificate_pem).unwrap();
     let after_upload = run().await;
     assert!(after_upload.ok, "{after_upload:#?}");
     assert_eq!(emulator.outbox().len(), 1);
@@ -378,4 +369,42 @@ async fn malformed_tenant_and_missing_parameter_rows_are_diagnosed() {
         let finding = diagnose::microsoft(&parsed, &settings);
         assert!(finding.fix.iter().any(|f| f.contains(fix_word)), "{fix_word}: {:?}", finding.fix);
     }
+}
+
+fn certificate_valid_until(not_after: chrono::DateTime<Utc>) -> Credential {
+    use chrono::Datelike;
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    let day = |at: chrono::DateTime<Utc>| rcgen::date_time_ymd(at.year(), at.month() as u8, at.day() as u8);
+    params.not_before = day(not_after - chrono::Duration::days(400));
+    params.not_after = day(not_after);
+    let certificate = params.self_signed(&key).unwrap();
+    Credential::Certificate {
+        certificate_pem: certificate.pem(),
+        private_key_pem: SecretString::new(key.serialize_pem()),
+    }
+}
+
+#[tokio::test]
+async fn an_expired_certificate_stops_before_entra_and_one_about_to_expire_warns() {
+    let emulator = sandbox().await;
+    let expired = certificate_valid_until(Utc::now() - chrono::Duration::days(3));
+    let report = run_ms(&sandbox_ms(&emulator), &expired, None).await;
+    let inputs = step(&report, "inputs");
+    assert_eq!((inputs.status, inputs.code.as_deref()), (StepStatus::Fail, Some("certificate-expired")), "{report:#?}");
+    assert!(inputs.fix.iter().any(|f| f.contains("Upload certificate")));
+    assert_eq!(emulator.request_count(Route::MsToken), 0, "nothing was sent to Entra");
+
+    let expiring = certificate_valid_until(Utc::now() + chrono::Duration::days(10));
+    let report = run_ms(&sandbox_ms(&emulator), &expiring, None).await;
+    let inputs = step(&report, "inputs");
+    assert_eq!(
+        (inputs.status, inputs.code.as_deref()),
+        (StepStatus::Warn, Some("certificate-expiring")),
+        "{report:#?}"
+    );
+    // Not uploaded to the app: Entra refuses it, and the fix names the thumbprint to look for.
+    let token = step(&report, "token");
+    assert_eq!(token.code.as_deref(), Some("AADSTS700027"), "{report:#?}");
+    assert!(token.fix.iter().any(|f| f.contains("Look for thumbprint")), "{:#?}", token.fix);
 }
