@@ -341,6 +341,17 @@ fn a_certificate_is_created_saved_exported_and_its_key_stays_in_the_keychain() {
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE KEY"));
     assert_eq!(mailwire_core::certificate::facts(&pem).unwrap().thumbprint, created["thumbprint"]);
 
+    // A save that fails (the name is taken) leaves the working key in place.
+    let mut other = microsoft_input(Some("Top8Q~secret-value-for-tests-0123"));
+    other["input"]["name"] = json!("Branch office");
+    h.ok("save_profile", other);
+    let replacement = h.ok("create_certificate", json!({"name": "Head office"}));
+    let mut clash = with_certificate(replacement["importId"].clone());
+    clash["input"]["id"] = json!(id);
+    clash["input"]["name"] = json!("Branch office");
+    assert_eq!(h.err("save_profile", clash)["field"], "name");
+    assert_eq!(h.secrets.get(&id, SecretKind::CertificateKey).unwrap().unwrap().expose(), key.expose());
+
     // Editing keeps the certificate; moving to a client secret leaves one credential in the keychain.
     let mut edit = with_certificate(Value::Null);
     edit["input"]["id"] = json!(id);

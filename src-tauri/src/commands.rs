@@ -102,8 +102,10 @@ pub struct MicrosoftView {
     pub tenant: String,
     pub client_id: String,
     pub credential: CredentialChoice,
-    /// Whether the client secret, or the certificate's private key, is in the keychain.
+    /// Whether the credential the connection signs in with is in the keychain.
     pub secret_stored: bool,
+    pub client_secret_stored: bool,
+    pub certificate_key_stored: bool,
     pub certificate: Option<CertificateFacts>,
 }
 
@@ -140,8 +142,8 @@ pub struct ProfileView {
 }
 
 fn view(state: &AppState, profile: &Profile) -> ProfileView {
-    let stored = profile.sandbox
-        || state.secrets.get(&profile.id, profile.required_secret()).map(|s| s.is_some()).unwrap_or(false);
+    let has = |kind: SecretKind| state.secrets.get(&profile.id, kind).map(|s| s.is_some()).unwrap_or(false);
+    let stored = profile.sandbox || has(profile.required_secret());
     let (microsoft, google) = match &profile.settings {
         ProviderSettings::Microsoft(input) => (
             Some(MicrosoftView {
@@ -154,6 +156,8 @@ fn view(state: &AppState, profile: &Profile) -> ProfileView {
                     CredentialChoice::Secret
                 },
                 secret_stored: stored,
+                client_secret_stored: profile.sandbox || has(SecretKind::ClientSecret),
+                certificate_key_stored: has(SecretKind::CertificateKey),
                 certificate: input.certificate.as_deref().and_then(|pem| certificate::facts(pem).ok()),
             }),
             None,
@@ -258,14 +262,21 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
                         .map(|s| (SecretKind::ClientSecret, SecretString::new(s.trim().to_string())));
                     (None, typed)
                 }
+                CredentialChoice::Certificate if existing.as_ref().is_some_and(|p| p.sandbox) => {
+                    return Err(CommandError::field(
+                        "certificate",
+                        "Sandbox connections sign in with the sandbox's client secret.",
+                    ))
+                }
                 CredentialChoice::Certificate => match form.certificate_import_id.as_deref() {
                     Some(import_id) => {
-                        let pending = lock(&state.pending_certificates).get(import_id).cloned().ok_or_else(|| {
-                            CommandError::field(
-                                "certificate",
-                                "The certificate is no longer available; create or choose it again.",
-                            )
-                        })?;
+                        let (pending, _) =
+                            lock(&state.pending_certificates).get(import_id).cloned().ok_or_else(|| {
+                                CommandError::field(
+                                    "certificate",
+                                    "The certificate is no longer available; create or choose it again.",
+                                )
+                            })?;
                         (Some(pending.certificate_pem), Some((SecretKind::CertificateKey, pending.private_key_pem)))
                     }
                     None => match kept.as_ref().and_then(|k| k.certificate.clone()) {
@@ -347,33 +358,52 @@ pub fn save_profile(state: State<'_, AppState>, input: ProfileInput) -> CommandR
             _ => CommandError::field("clientSecret", "Enter the client secret's Value."),
         });
     }
-    if let Some((kind, value)) = &secret {
-        state.secrets.put(&profile.id, *kind, value)?;
-    }
     let id = profile.id.clone();
-    state.store.update(|profiles| {
+    // A name that is taken fails before the keychain is touched; should the save fail later anyway,
+    // the keychain gets its previous value back, so a saved connection never loses its working
+    // secret to a save that did not happen.
+    store::ensure_unique_name(&state.store.load()?.profiles, &profile.name, Some(&id))?;
+    let previous = match &secret {
+        Some((kind, value)) => {
+            let previous = state.secrets.get(&id, *kind)?;
+            state.secrets.put(&id, *kind, value)?;
+            Some((*kind, previous))
+        }
+        None => None,
+    };
+    let saved = state.store.update(|profiles| {
         store::ensure_unique_name(profiles, &profile.name, Some(&id))?;
         match profiles.iter_mut().find(|p| p.id == id) {
             Some(slot) => *slot = profile.clone(),
             None => profiles.push(profile.clone()),
         }
         Ok(())
-    })?;
+    });
+    if let Err(e) = saved {
+        if let Some((kind, previous)) = previous {
+            let restored = match previous {
+                Some(value) => state.secrets.put(&id, kind, &value),
+                None => state.secrets.delete(&id, kind),
+            };
+            if let Err(keychain) = restored {
+                tracing::warn!("could not restore the connection's {} after a failed save: {keychain}", kind.as_str());
+            }
+        }
+        return Err(e.into());
+    }
     if let Some(import_id) = import_id {
         lock(&state.pending_keys).remove(&import_id);
     }
     if let Some(import_id) = certificate_import_id {
         lock(&state.pending_certificates).remove(&import_id);
     }
-    // A connection that moved between a client secret and a certificate keeps one credential.
-    let unused = match profile.required_secret() {
-        SecretKind::ClientSecret => Some(SecretKind::CertificateKey),
-        SecretKind::CertificateKey => Some(SecretKind::ClientSecret),
-        _ => None,
-    };
-    if let Some(kind) = unused {
-        if let Err(e) = state.secrets.delete(&profile.id, kind) {
-            tracing::warn!("could not delete the connection's unused {}: {e}", kind.as_str());
+    // A connection that changed how it signs in (or its provider) keeps only the credential it uses.
+    if !profile.sandbox {
+        let required = profile.required_secret();
+        for kind in SecretKind::ALL.into_iter().filter(|kind| *kind != required && *kind != SecretKind::ProxyPassword) {
+            if let Err(e) = state.secrets.delete(&profile.id, kind) {
+                tracing::warn!("could not delete the connection's unused {}: {e}", kind.as_str());
+            }
         }
     }
     Ok(view(&state, &profile))
@@ -505,13 +535,17 @@ pub struct PendingCertificate {
     pub file_name: String,
 }
 
+/// The form holds one new certificate at a time: a newer one replaces it, so private keys the
+/// user moved past do not stay in memory.
 fn hold_certificate(state: &AppState, credential: CertificateCredential, name: &str) -> PendingCertificate {
     let pending = PendingCertificate {
         import_id: uuid::Uuid::new_v4().to_string(),
         facts: credential.facts.clone(),
         file_name: certificate::upload_file_name(name),
     };
-    lock(&state.pending_certificates).insert(pending.import_id.clone(), credential);
+    let mut held = lock(&state.pending_certificates);
+    held.clear();
+    held.insert(pending.import_id.clone(), (credential, pending.file_name.clone()));
     pending
 }
 
@@ -543,9 +577,11 @@ pub async fn import_certificate(state: State<'_, AppState>, name: String) -> Com
             }
         }
     };
-    let holds_key = std::fs::metadata(&certificate_path).is_ok_and(|m| m.len() <= certificate::MAX_FILE_BYTES)
-        && std::fs::read_to_string(&certificate_path).is_ok_and(|text| certificate::has_private_key(&text));
-    let key_path = if holds_key {
+    // The certificate is checked first: a wrong file is reported before the key is asked for.
+    let text =
+        certificate::read_text(&certificate_path).map_err(|e| CommandError::field("certificate", e.to_string()))?;
+    certificate::facts(&text).map_err(|e| CommandError::field("certificate", e.to_string()))?;
+    let key_path = if certificate::has_private_key(&text) {
         None
     } else {
         match scripted_file("MAILWIRE_E2E_PRIVATE_KEY_FILE") {
@@ -577,12 +613,14 @@ pub async fn export_certificate(
     profile_id: Option<String>,
 ) -> CommandResult<Option<String>> {
     let pending = import_id.and_then(|id| lock(&state.pending_certificates).get(&id).cloned());
-    let (pem, name) = match (pending, profile_id) {
-        (Some(pending), _) => (pending.certificate_pem, pending.facts.subject),
+    let (pem, file_name) = match (pending, profile_id) {
+        (Some((pending, file_name)), _) => (pending.certificate_pem, file_name),
         (None, Some(id)) => {
             let profile = state.store.find(&id)?;
             match profile.settings {
-                ProviderSettings::Microsoft(MicrosoftInput { certificate: Some(pem), .. }) => (pem, profile.name),
+                ProviderSettings::Microsoft(MicrosoftInput { certificate: Some(pem), .. }) => {
+                    (pem, certificate::upload_file_name(&profile.name))
+                }
                 _ => return Err(CommandError::field("certificate", "This connection has no certificate.")),
             }
         }
@@ -590,7 +628,6 @@ pub async fn export_certificate(
             return Err(CommandError::field("certificate", "The certificate is no longer available; create it again."))
         }
     };
-    let file_name = certificate::upload_file_name(name.trim_start_matches("CN=").trim_start_matches("Mailwire "));
     let Some(path) =
         choose_save_path("Save the certificate for Entra", &file_name, "Certificate", &["cer", "pem", "crt"]).await
     else {

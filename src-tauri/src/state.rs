@@ -22,7 +22,8 @@ pub struct AppState {
     /// Keys picked in the form but not saved yet, by import ID. They move to the keychain on save.
     pub pending_keys: Mutex<HashMap<String, ServiceAccountKey>>,
     /// Certificates created or chosen in the form but not saved yet, by import ID.
-    pub pending_certificates: Mutex<HashMap<String, CertificateCredential>>,
+    /// With the file name offered when the certificate is saved for upload.
+    pub pending_certificates: Mutex<HashMap<String, (CertificateCredential, String)>>,
     /// The last report of each connection in this session, for Copy and Save report.
     pub reports: Mutex<HashMap<String, Report>>,
     pub running: Mutex<HashMap<String, tokio::task::AbortHandle>>,

@@ -336,24 +336,51 @@ fn microsoft_input(args: &MicrosoftArgs) -> MicrosoftInput {
     }
 }
 
-/// Writes a new certificate's public half for upload to Entra and says where it goes.
-fn write_certificate(
-    out: &Path,
+/// The file a new certificate's public half goes to, for upload to Entra. It is claimed before the
+/// connection is saved, so an existing file is never overwritten, and removed again if the save
+/// fails, so no certificate is left whose key was never stored.
+struct UploadFile {
+    path: PathBuf,
+    file: Option<std::fs::File>,
     created: certificate::CertificateCredential,
-) -> Result<certificate::CertificateCredential, certificate::CertificateError> {
-    std::fs::write(out, &created.certificate_pem).map_err(|e| certificate::CertificateError::Unreadable {
-        path: out.display().to_string(),
-        reason: format!("it could not be written ({e})"),
-    })?;
-    eprintln!(
-        "Created a certificate (thumbprint {}, valid until {}) and wrote it to {}.\n\
-         Upload that file in the Entra admin center: App registrations → your app → Certificates & secrets → \
-         Certificates → Upload certificate. The private key is kept in the system keychain.",
-        created.facts.thumbprint,
-        created.facts.not_after.format("%Y-%m-%d"),
-        out.display()
-    );
-    Ok(created)
+}
+
+impl UploadFile {
+    fn reserve(path: &Path, created: certificate::CertificateCredential) -> Result<Self, Exit> {
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| {
+            Exit::usage(format!("cannot create {} for the certificate: {e} (choose a new file name)", path.display()))
+        })?;
+        Ok(Self { path: path.to_path_buf(), file: Some(file), created })
+    }
+
+    fn write(mut self) -> Result<(), Exit> {
+        use std::io::Write as _;
+        let mut file = self.file.take().expect("written once");
+        file.write_all(self.created.certificate_pem.as_bytes()).map_err(|e| {
+            Exit::usage(format!(
+                "the connection was saved, but {} could not be written ({e}); run 'mailwire profile show' for the thumbprint and create the certificate again",
+                self.path.display()
+            ))
+        })?;
+        eprintln!(
+            "Created a certificate (thumbprint {}, valid until {}) and wrote it to {}.\n\
+             Upload that file in the Entra admin center: App registrations → your app → Certificates & secrets → \
+             Certificates → Upload certificate. The private key is kept in the system keychain.",
+            self.created.facts.thumbprint,
+            self.created.facts.not_after.format("%Y-%m-%d"),
+            self.path.display()
+        );
+        Ok(())
+    }
+}
+
+impl Drop for UploadFile {
+    fn drop(&mut self) {
+        // Still holding the file means it was never written: the save failed.
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 fn google_input(scopes: Vec<String>) -> GoogleInput {
@@ -402,7 +429,12 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
                 }
                 None => Credential::Secret(require_secret(ms.client_secret_stdin)?),
             };
-            let options = microsoft::CheckOptions { profile_name: None, recipient, reuse_token: false };
+            let options = microsoft::CheckOptions {
+                profile_name: None,
+                recipient,
+                reuse_token: false,
+                uses_certificate: ms.certificate.is_some(),
+            };
             let printer = output::Printer::new(ms.json);
             let progress = |event: Progress<'_>| printer.progress(event);
             let report =
@@ -422,9 +454,10 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
         (None, Some(name)) => {
             let store = Store::open_default()?;
             let profile = store.find(&name)?.with_env_endpoints();
-            let secret = match profile.settings {
-                ProviderSettings::Microsoft(_) => client_secret(false)?,
-                ProviderSettings::Google(_) => None,
+            // The environment's client secret stands in for the keychain's, never for a key.
+            let secret = match profile.required_secret() {
+                SecretKind::ClientSecret => client_secret(false)?,
+                _ => None,
             };
             let keychain = KeyringStore::for_this_build();
             if let Some(path) = &args.senders {
@@ -524,15 +557,17 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
             Ok(0)
         }
         ProfileCommand::Add { provider } => {
+            let mut upload = None;
             let (profile, secret) = match provider {
                 AddProvider::Microsoft { name, args, new_certificate } => {
                     let mut input = microsoft_input(&args);
                     let secret = match (&new_certificate, &args.certificate) {
                         (Some(out), _) => {
-                            let created = certificate::create(&format!("Mailwire {name}"))
-                                .and_then(|created| write_certificate(out, created))?;
-                            input.certificate = Some(created.certificate_pem);
-                            created.private_key_pem
+                            let created = certificate::create(&format!("Mailwire {name}"))?;
+                            input.certificate = Some(created.certificate_pem.clone());
+                            let key = created.private_key_pem.clone();
+                            upload = Some(UploadFile::reserve(out, created)?);
+                            key
                         }
                         (None, Some(path)) => {
                             let read = certificate::read_files(path, args.private_key.as_deref())?;
@@ -554,6 +589,9 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
                 }
             };
             save_new_profile(&store, &keychain, profile, &secret)?;
+            if let Some(upload) = upload {
+                upload.write()?;
+            }
             Ok(0)
         }
         ProfileCommand::Remove { name } => {

@@ -574,6 +574,9 @@ fn a_saved_connection_can_sign_in_with_a_certificate_mailwire_created() {
     assert!(before.stdout.contains("AADSTS700027"), "{}", before.stdout);
 
     world.emulator.upload_certificate(ids::APP_CLIENT_ID, &certificate_pem).unwrap();
+    // A client secret in the environment is for secret connections; it must not stand in for the key.
+    let mut env = env;
+    env.push(("MAILWIRE_CLIENT_SECRET", ids::APP_SECRET.to_string()));
     let after = mailwire(&check, &env_refs(&env), None);
     assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
     assert_eq!(world.emulator.outbox().len(), 1);

@@ -82,6 +82,7 @@ impl Fixture {
             profile_name: None,
             recipient: Some(self.recipient_ms.clone()),
             reuse_token: false,
+            uses_certificate: false,
         };
         let cache = TokenCache::default();
         let report =

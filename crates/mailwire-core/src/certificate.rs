@@ -129,9 +129,9 @@ pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certific
 /// Reads a certificate and its key from PEM files; the key may sit in the certificate's file
 /// (as `openssl req -x509 … -out both.pem` or a PFX converted with `openssl pkcs12 -nodes` leave it).
 pub fn read_files(certificate: &Path, private_key: Option<&Path>) -> Result<CertificateCredential, CertificateError> {
-    let certificate_text = read_limited(certificate)?;
+    let certificate_text = read_text(certificate)?;
     let key_text = match private_key {
-        Some(path) => SecretString::new(read_limited(path)?),
+        Some(path) => SecretString::new(read_text(path)?),
         None => SecretString::new(certificate_text.clone()),
     };
     from_pem(&certificate_text, key_text.expose())
@@ -164,7 +164,10 @@ pub fn upload_file_name(connection_name: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
         .collect();
-    format!("mailwire-{}.cer", safe.trim_matches('-').to_lowercase())
+    match safe.trim_matches('-') {
+        "" => "mailwire-certificate.cer".to_string(),
+        name => format!("mailwire-{}.cer", name.to_lowercase()),
+    }
 }
 
 fn rsa_key(private_key_pem: &str) -> Result<RsaKeyPair, CertificateError> {
@@ -181,7 +184,8 @@ fn rsa_key(private_key_pem: &str) -> Result<RsaKeyPair, CertificateError> {
 /// Only the private key's PEM block, so the keychain holds the key and nothing else of the file.
 fn key_block_only(text: &str) -> Result<SecretString, CertificateError> {
     let blocks = pem_blocks(text.as_bytes());
-    if blocks.iter().any(|block| block.label == "ENCRYPTED PRIVATE KEY") {
+    // PKCS#8 marks encryption in its label, the older OpenSSL format in a Proc-Type header.
+    if text.contains("Proc-Type: 4,ENCRYPTED") || blocks.iter().any(|block| block.label == "ENCRYPTED PRIVATE KEY") {
         return Err(CertificateError::EncryptedKey);
     }
     let block =
@@ -201,7 +205,8 @@ fn pem_only(der: &[u8], label: &str) -> String {
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 
-fn read_limited(path: &Path) -> Result<String, CertificateError> {
+/// Reads a certificate or key file as text, refusing huge and binary files.
+pub fn read_text(path: &Path) -> Result<String, CertificateError> {
     let shown = path.display().to_string();
     let unreadable = |reason: String| CertificateError::Unreadable { path: shown.clone(), reason };
     let size = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?.len();
@@ -250,6 +255,8 @@ mod tests {
         assert_eq!(from_pem(&cert.certificate_pem, "nothing").unwrap_err(), CertificateError::NoPrivateKey);
         let encrypted = pem_only(b"whatever", "ENCRYPTED PRIVATE KEY");
         assert_eq!(from_pem(&cert.certificate_pem, &encrypted).unwrap_err(), CertificateError::EncryptedKey);
+        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        assert_eq!(from_pem(&cert.certificate_pem, legacy).unwrap_err(), CertificateError::EncryptedKey);
         let broken = pem_only(b"not a key", "PRIVATE KEY");
         assert_eq!(from_pem(&cert.certificate_pem, &broken).unwrap_err(), CertificateError::BadPrivateKey);
     }
@@ -281,5 +288,7 @@ mod tests {
     #[test]
     fn upload_names_are_plain_file_names() {
         assert_eq!(upload_file_name("Contoso / Helpdesk"), "mailwire-contoso---helpdesk.cer");
+        assert_eq!(upload_file_name("Büro"), "mailwire-b-ro.cer");
+        assert_eq!(upload_file_name("Почта"), "mailwire-certificate.cer");
     }
 }

@@ -91,6 +91,18 @@ pub fn missing_client_secret(portal: &str, client_id: &str) -> Finding {
     )
 }
 
+pub fn missing_certificate_key(portal: &str, client_id: &str) -> Finding {
+    Finding::new(
+        "The certificate's private key is not in the system keychain",
+        Some("missing-certificate-key".into()),
+        steps(&[
+            "Edit the connection in Mailwire and choose Use existing files… under Certificate to read the certificate and its key again.",
+            "If the key is lost, choose Create a new one, save it with Save certificate for Entra…, and upload it under App registrations → your app → Certificates & secrets → Certificates.",
+        ]),
+        vec![app_blade(portal, client_id, "Credentials")],
+    )
+}
+
 /// Renewing is the same for an expired certificate and one about to expire.
 fn renew_certificate_steps(facts: &CertificateFacts) -> Vec<String> {
     vec![

@@ -447,6 +447,8 @@ pub struct CheckOptions {
     /// Use a cached token when there is one: checks of many mailboxes share one token, while a
     /// single check always asks for a new one so that newly granted consent shows.
     pub reuse_token: bool,
+    /// The connection signs in with a certificate, so a missing credential is its private key.
+    pub uses_certificate: bool,
 }
 
 /// inputs → token → permissions → send.
@@ -474,6 +476,9 @@ pub async fn run_check(
                 http.describe_proxy(&token_url)
             );
             match credential {
+                None if options.uses_certificate => {
+                    Outcome::fail(summary, diagnose::missing_certificate_key(portal, &client_id))
+                }
                 None => Outcome::fail(summary, diagnose::missing_client_secret(portal, &client_id)),
                 Some(Credential::Secret(secret)) if secret.is_empty() => {
                     Outcome::fail(summary, diagnose::missing_client_secret(portal, &client_id))

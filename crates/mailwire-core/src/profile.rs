@@ -280,7 +280,12 @@ pub async fn run_with_credential(
     match (&profile.settings, credential) {
         (ProviderSettings::Microsoft(input), ProfileCredential::Microsoft(credential)) => {
             let settings = MicrosoftSettings::validate(input, &profile.sender).map_err(ProfileError::from)?;
-            let options = microsoft::CheckOptions { profile_name: name, recipient, reuse_token: options.reuse_token };
+            let options = microsoft::CheckOptions {
+                profile_name: name,
+                recipient,
+                reuse_token: options.reuse_token,
+                uses_certificate: input.certificate.is_some(),
+            };
             Ok(microsoft::run_check(http, &settings, credential.as_ref(), &options, cache, progress).await)
         }
         (ProviderSettings::Google(google_profile), ProfileCredential::Google(key)) => {

@@ -69,7 +69,8 @@ pub enum SecretStoreError {
     #[error(
         "No system keychain is reachable ({0}). Mailwire will not write the secret to a plain file. \
          On Linux, start a Secret Service (GNOME Keyring or KWallet) and unlock it; from the command \
-         line you can still run a check with the secret in MAILWIRE_CLIENT_SECRET."
+         line you can still run a check with the client secret in MAILWIRE_CLIENT_SECRET, or with \
+         `mailwire check microsoft --certificate FILE` for a certificate."
     )]
     Unavailable(String),
     #[error("The system keychain refused access ({0}). Unlock the keychain and try again.")]

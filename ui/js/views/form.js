@@ -31,6 +31,7 @@ export async function render(root, params, nav) {
     secretStored: false,
     replacingSecret: false,
     credential: 'secret',     // 'secret' or 'certificate'
+    certificateKeyStored: false,
     storedCertificate: null,  // public facts of the saved certificate
     newCertificate: null,     // created or chosen in this form, replaces the saved one on save
     certificateBusy: false,
@@ -64,7 +65,8 @@ export async function render(root, params, nav) {
       Object.assign(values, { name: p.name || '', sender: p.sender || '', recipient: p.recipient || '' });
       if (p.microsoft) {
         Object.assign(values, { cloud: p.microsoft.cloud || 'global', tenant: p.microsoft.tenant || '', clientId: p.microsoft.clientId || '' });
-        state.secretStored = Boolean(p.microsoft.secretStored);
+        state.secretStored = Boolean(p.microsoft.clientSecretStored);
+        state.certificateKeyStored = Boolean(p.microsoft.certificateKeyStored);
         state.credential = p.microsoft.credential || 'secret';
         state.storedCertificate = p.microsoft.certificate || null;
       }
@@ -221,6 +223,8 @@ export async function render(root, params, nav) {
 
   // The app proves who it is with a client secret or a certificate; both live in the keychain.
   function credentialField() {
+    // The sandbox's app knows only its client secret.
+    if (state.sandbox) return secretField();
     const slot = h('div', { class: 'credential-slot' });
     const draw = () => mount(slot, state.credential === 'certificate' ? certificateField() : secretField());
     const radio = (id, value, title) => h('label', { class: 'segmented-option', for: id },
@@ -295,9 +299,13 @@ export async function render(root, params, nav) {
     });
     mount(wrap, label,
       h('div', { class: 'stored-row' },
-        h('span', { class: ['stored-pill', fresh ? 'stored-pill-new' : null], id: 'certificate-stored-text' },
-          h('span', { class: 'icon icon-lock', 'aria-hidden': 'true' }),
-          fresh ? 'Private key stored in the system keychain when you save' : 'Private key stored in the system keychain')),
+        fresh || state.certificateKeyStored
+          ? h('span', { class: ['stored-pill', fresh ? 'stored-pill-new' : null], id: 'certificate-stored-text' },
+            h('span', { class: 'icon icon-lock', 'aria-hidden': 'true' }),
+            fresh ? 'Private key stored in the system keychain when you save' : 'Private key stored in the system keychain')
+          : h('span', { class: 'stored-pill stored-pill-missing', id: 'certificate-stored-text', role: 'alert' },
+            h('span', { class: 'icon icon-alert', 'aria-hidden': 'true' }),
+            'Private key missing from the keychain: use the files again, or create a new certificate')),
       h('dl', { class: 'facts' },
         fact('Thumbprint', cert.thumbprint, 'certificate-thumbprint', true),
         fact('Subject', cert.subject, 'certificate-subject'),

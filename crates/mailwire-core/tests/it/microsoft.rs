@@ -181,8 +181,12 @@ async fn a_saved_connection_with_a_created_certificate_passes_once_it_is_uploade
     profile.validate().unwrap();
     assert_eq!(profile.required_secret(), SecretKind::CertificateKey);
     let keychain = MemoryStore::default();
-    keychain.put(&profile.id, SecretKind::CertificateKey, &created.private_key_pem).unwrap();
     let options = RunOptions { send: true, recipient: Some(ids::MS_RECIPIENT.into()), reuse_token: false };
+    let cache = mailwire_core::token::TokenCache::default();
+    let without_key = run_profile_check(&profile, &keychain, None, &http(), &cache, &options, &no_progress).await;
+    let inputs = step(&without_key.unwrap(), "inputs").clone();
+    assert_eq!(inputs.code.as_deref(), Some("missing-certificate-key"), "{inputs:#?}");
+    keychain.put(&profile.id, SecretKind::CertificateKey, &created.private_key_pem).unwrap();
     let run = || async {
         let cache = mailwire_core::token::TokenCache::default();
         run_profile_check(&profile, &keychain, None, &http(), &cache, &options, &no_progress).await.unwrap()

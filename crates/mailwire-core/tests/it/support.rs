@@ -67,6 +67,7 @@ pub async fn run_ms_with(
         profile_name: Some("Integration test".into()),
         recipient: to.map(|t| t.parse().unwrap()),
         reuse_token: false,
+        uses_certificate: false,
     };
     microsoft::run_check(http, settings, Some(credential), &options, &TokenCache::default(), &no_progress).await
 }
