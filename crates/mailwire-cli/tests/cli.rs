@@ -92,6 +92,14 @@ fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
 const MS_ARGS: [&str; 8] =
     ["check", "microsoft", "--tenant", ids::TENANT_ID, "--client-id", ids::APP_CLIENT_ID, "--sender", ids::MS_SENDER];
 
+/// `mailwire profile add microsoft` for the sandbox app, plus `extra`.
+fn add_microsoft<'a>(name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["profile", "add", "microsoft", "--name", name, "--tenant", ids::TENANT_ID];
+    args.extend(["--client-id", ids::APP_CLIENT_ID, "--sender", ids::MS_SENDER]);
+    args.extend(extra);
+    args
+}
+
 fn json(run: &Run) -> serde_json::Value {
     let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "exactly one JSON object on stdout:\n{}", run.stdout);
@@ -335,25 +343,7 @@ fn profiles_round_trip_through_the_keychain() {
         base.iter().cloned().chain(extra).collect()
     };
     let add_env = with(world.ms_env(ids::APP_SECRET));
-    let add = mailwire(
-        &[
-            "profile",
-            "add",
-            "microsoft",
-            "--name",
-            "Head office",
-            "--tenant",
-            ids::TENANT_ID,
-            "--client-id",
-            ids::APP_CLIENT_ID,
-            "--sender",
-            ids::MS_SENDER,
-            "--to",
-            ids::MS_RECIPIENT,
-        ],
-        &env_refs(&add_env),
-        None,
-    );
+    let add = mailwire(&add_microsoft("Head office", &["--to", ids::MS_RECIPIENT]), &env_refs(&add_env), None);
     if add.code != 0 && add.stderr.contains("keychain") && std::env::var_os("CI").is_none() {
         eprintln!("no keychain reachable here; CI runs this against gnome-keyring: {}", add.stderr);
         return;
@@ -537,21 +527,7 @@ fn a_saved_connection_can_sign_in_with_a_certificate_mailwire_created() {
     ];
     let upload = world.dir.path().join("upload.cer");
     let add = mailwire(
-        &[
-            "profile",
-            "add",
-            "microsoft",
-            "--name",
-            "Cert office",
-            "--tenant",
-            ids::TENANT_ID,
-            "--client-id",
-            ids::APP_CLIENT_ID,
-            "--sender",
-            ids::MS_SENDER,
-            "--new-certificate",
-            upload.to_str().unwrap(),
-        ],
+        &add_microsoft("Cert office", &["--new-certificate", upload.to_str().unwrap()]),
         &env_refs(&env),
         None,
     );

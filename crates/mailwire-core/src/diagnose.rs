@@ -103,29 +103,22 @@ pub fn missing_certificate_key(portal: &str, client_id: &str) -> Finding {
     )
 }
 
-/// Renewing is the same for an expired certificate and one about to expire.
-fn renew_certificate_steps(facts: &CertificateFacts) -> Vec<String> {
-    vec![
-        "Edit the connection in Mailwire and choose Create a new one under Certificate (or use the renewed certificate's files).".into(),
-        "Choose Save certificate for Entra…, then in the Entra admin center open App registrations → your app → Certificates & secrets → Certificates → Upload certificate and pick that file.".into(),
-        format!("Once the new one works, delete the old certificate (thumbprint {}) from that list.", facts.thumbprint),
-    ]
-}
-
-pub fn certificate_expired(portal: &str, client_id: &str, facts: &CertificateFacts) -> Finding {
+/// An expired certificate, or one about to expire: renewing is the same either way.
+pub fn certificate_renewal(portal: &str, client_id: &str, facts: &CertificateFacts, expired: bool) -> Finding {
+    let date = facts.not_after.format("%Y-%m-%d");
+    let (title, code) = if expired {
+        (format!("The app's certificate expired on {date}"), "certificate-expired")
+    } else {
+        (format!("The app's certificate expires on {date}; renew it before then"), "certificate-expiring")
+    };
     Finding::new(
-        format!("The app's certificate expired on {}", facts.not_after.format("%Y-%m-%d")),
-        Some("certificate-expired".into()),
-        renew_certificate_steps(facts),
-        vec![app_blade(portal, client_id, "Credentials")],
-    )
-}
-
-pub fn certificate_expiring(portal: &str, client_id: &str, facts: &CertificateFacts) -> Finding {
-    Finding::new(
-        format!("The app's certificate expires on {}; renew it before then", facts.not_after.format("%Y-%m-%d")),
-        Some("certificate-expiring".into()),
-        renew_certificate_steps(facts),
+        title,
+        Some(code.into()),
+        vec![
+            "Edit the connection in Mailwire and choose Create a new one under Certificate (or use the renewed certificate's files).".into(),
+            "Choose Save certificate for Entra…, then in the Entra admin center open App registrations → your app → Certificates & secrets → Certificates → Upload certificate and pick that file.".into(),
+            format!("Once the new one works, delete the old certificate (thumbprint {}) from that list.", facts.thumbprint),
+        ],
         vec![app_blade(portal, client_id, "Credentials")],
     )
 }

@@ -496,14 +496,14 @@ pub async fn run_check(
                         diagnose::microsoft(&MicrosoftError::Certificate(e.to_string()), settings),
                     ),
                     Ok(facts) if facts.expired(chrono::Utc::now()) => {
-                        Outcome::fail(summary, diagnose::certificate_expired(portal, &client_id, &facts))
+                        Outcome::fail(summary, diagnose::certificate_renewal(portal, &client_id, &facts, true))
                     }
                     Ok(facts)
                         if facts.not_after - chrono::Utc::now() < chrono::Duration::days(CERTIFICATE_RENEWAL_DAYS) =>
                     {
                         Outcome::Warn {
                             detail: format!("{summary} Certificate {} expires soon.", facts.thumbprint),
-                            finding: diagnose::certificate_expiring(portal, &client_id, &facts),
+                            finding: diagnose::certificate_renewal(portal, &client_id, &facts, false),
                             value: credential.cloned().expect("matched Some"),
                         }
                     }
