@@ -328,6 +328,9 @@ fn a_certificate_is_created_saved_exported_and_its_key_stays_in_the_keychain() {
     assert_eq!(view["microsoft"]["certificate"]["thumbprint"], created["thumbprint"]);
     let id = view["id"].as_str().unwrap().to_string();
     let key = h.secrets.get(&id, SecretKind::CertificateKey).unwrap().expect("the key is in the keychain");
+    let listed = h.ok("list_profiles", json!({}));
+    assert!(listed[0]["certificateExpires"].is_string(), "{listed}");
+    assert_eq!(listed[0]["certificateRenewalDue"], false, "a new certificate is good for two years");
     assert!(key.expose().contains("PRIVATE KEY"));
 
     // The public certificate, for upload to Entra; the saved connection still has it after the form is gone.

@@ -78,10 +78,20 @@ pub struct ProfileSummary {
     pub sandbox: bool,
     pub updated_at: DateTime<Utc>,
     pub last_check: Option<LastCheck>,
+    /// When the certificate a Microsoft connection signs in with expires.
+    pub certificate_expires: Option<DateTime<Utc>>,
+    /// The certificate has expired or expires within the renewal window: the list warns.
+    pub certificate_renewal_due: bool,
 }
 
 impl From<&Profile> for ProfileSummary {
     fn from(p: &Profile) -> Self {
+        let certificate_expires = match &p.settings {
+            ProviderSettings::Microsoft(input) => {
+                input.certificate.as_deref().and_then(|pem| certificate::facts(pem).ok()).map(|f| f.not_after)
+            }
+            ProviderSettings::Google(_) => None,
+        };
         Self {
             id: p.id.clone(),
             name: p.name.clone(),
@@ -91,6 +101,10 @@ impl From<&Profile> for ProfileSummary {
             sandbox: p.sandbox,
             updated_at: p.updated_at,
             last_check: p.last_check.clone(),
+            certificate_expires,
+            certificate_renewal_due: certificate_expires.is_some_and(|at| {
+                at - Utc::now() < chrono::Duration::days(mailwire_core::microsoft::CERTIFICATE_RENEWAL_DAYS)
+            }),
         }
     }
 }

@@ -59,7 +59,8 @@ export async function render(root, params, nav) {
       h('div', { class: 'row-main' },
         h('div', { class: 'row-title' },
           h('span', { class: 'row-name', id: nameId }, p.name || 'Untitled connection'),
-          p.sandbox ? h('span', { class: 'badge badge-sandbox', title: 'Talks to the built-in sandbox on this computer, not to the real provider' }, 'Sandbox') : null),
+          p.sandbox ? h('span', { class: 'badge badge-sandbox', title: 'Talks to the built-in sandbox on this computer, not to the real provider' }, 'Sandbox') : null,
+          p.certificateRenewalDue ? certificateBadge(p.certificateExpires) : null),
         h('div', { class: 'row-sub' },
           h('span', null, providerName(p.provider)),
           h('span', { class: 'sep', 'aria-hidden': 'true' }, '·'),
@@ -145,6 +146,13 @@ export async function render(root, params, nav) {
       h('p', { class: 'empty-note' },
         'The sandbox runs a stand-in for Microsoft and Google on this computer and adds two demo connections: one that works and one that fails with a diagnosis. Nothing leaves your machine.'));
   }
+}
+
+// Mail stops the day the app's certificate expires; the core says when renewal is due.
+function certificateBadge(expires) {
+  const days = Math.floor((new Date(expires).getTime() - Date.now()) / 86400000);
+  const text = days < 0 ? 'Certificate expired' : days === 0 ? 'Certificate expires today' : `Certificate expires in ${days} day${days === 1 ? '' : 's'}`;
+  return h('span', { class: 'badge badge-warn', title: `Renew it before ${absoluteTime(expires)}: edit the connection and create a new certificate.` }, text);
 }
 
 function lastCheck(lc) {
