@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "import_google_key",
     "create_certificate",
     "import_certificate",
+    "unlock_certificate",
     "export_certificate",
     "google_delegation_info",
     "run_check",

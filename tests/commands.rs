@@ -367,3 +367,35 @@ fn a_certificate_is_created_saved_exported_and_its_key_stays_in_the_keychain() {
     assert!(h.secrets.get(&id, SecretKind::CertificateKey).unwrap().is_none());
     h.assert_never_saw(&["Top8Q~secret-value-for-tests-0123", key.expose()]);
 }
+
+/// A .pfx is opened in two steps: the file, then the password the form asks for.
+#[test]
+fn a_pfx_certificate_asks_for_its_password_and_keeps_asking_until_it_opens() {
+    let h = Harness::new();
+    let pfx =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mailwire-core/tests/fixtures/pfx-aes256.pfx");
+    std::env::set_var("MAILWIRE_E2E_CERTIFICATE_FILE", &pfx);
+    let needed = h.err("import_certificate", json!({"name": "Head office"}));
+    std::env::remove_var("MAILWIRE_E2E_CERTIFICATE_FILE");
+    assert_eq!(needed["kind"], "pfx_password", "{needed}");
+    assert_eq!(needed["field"], "certificate");
+
+    let wrong = h.err("unlock_certificate", json!({"name": "Head office", "password": "guess"}));
+    assert_eq!(wrong["kind"], "pfx_password");
+    assert!(wrong["message"].as_str().unwrap().contains("does not open"), "{wrong}");
+
+    let opened = h.ok("unlock_certificate", json!({"name": "Head office", "password": "Mailwire-test"}));
+    assert_eq!(opened["thumbprint"], "A68A9175A593F2C1B0FB271E77B87ACB7B7B9DE8");
+    assert_eq!(opened["subject"], "CN=Mailwire PFX fixture");
+    let again = h.err("unlock_certificate", json!({"name": "Head office", "password": "Mailwire-test"}));
+    assert!(again["message"].as_str().unwrap().contains("Choose the .pfx file again"), "{again}");
+
+    let mut input = microsoft_input(None);
+    input["input"]["microsoft"]["credential"] = json!("certificate");
+    input["input"]["microsoft"]["certificateImportId"] = opened["importId"].clone();
+    let view = h.ok("save_profile", input);
+    let id = view["id"].as_str().unwrap();
+    let key = h.secrets.get(id, SecretKind::CertificateKey).unwrap().expect("the key is in the keychain");
+    assert!(key.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+    h.assert_never_saw(&["Mailwire-test"]);
+}

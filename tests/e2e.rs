@@ -170,6 +170,7 @@ async fn microsoft_certificate_is_created_uploaded_and_signs_in() {
         ("MAILWIRE_MS_AUTHORITY_HOST", emulator.base_url()),
         ("MAILWIRE_GRAPH_URL", emulator.base_url()),
         ("MAILWIRE_E2E_SAVE_FILE", saved_file.display().to_string()),
+        ("MAILWIRE_E2E_CERTIFICATE_FILE", pfx_fixture().display().to_string()),
     ];
     within(SCENARIO_TIMEOUT, async {
         let app = App::launch("certificate", &driver, env).await;
@@ -224,6 +225,26 @@ async fn microsoft_certificate_is_created_uploaded_and_signs_in() {
         let text = report.to_string();
         assert!(!text.contains("PRIVATE KEY") && !text.contains("eyJ"), "the report holds no key or token");
         app.edit_shows_stored_certificate(&thumbprint).await;
+
+        // The certificate a security team hands over as a .pfx: the form asks for its password.
+        app.click("#choose-certificate").await;
+        app.wait_visible("#certificate-password").await;
+        app.type_into("#certificate-password", "guess").await;
+        app.click("#unlock-certificate").await;
+        app.wait_js(
+            "return document.querySelector('#certificate-password-msg')?.textContent.includes('does not open')",
+            "the wrong-password message",
+        )
+        .await;
+        app.type_into("#certificate-password", "Mailwire-test").await;
+        app.screenshot("certificate-4-pfx-password").await;
+        app.click("#unlock-certificate").await;
+        app.wait_js(
+            "return document.querySelector('#certificate-thumbprint')?.textContent === 'A68A9175A593F2C1B0FB271E77B87ACB7B7B9DE8'",
+            "the .pfx certificate's thumbprint",
+        )
+        .await;
+        app.screenshot("certificate-5-pfx-opened").await;
         app.quit().await;
     })
     .await;
@@ -439,6 +460,11 @@ async fn within<F: Future<Output = ()>>(limit: Duration, scenario: F) {
     if tokio::time::timeout(limit, scenario).await.is_err() {
         panic!("the scenario did not finish within {limit:?} (is the display alive?)");
     }
+}
+
+/// A .pfx exported with OpenSSL's defaults, password "Mailwire-test".
+fn pfx_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mailwire-core/tests/fixtures/pfx-aes256.pfx")
 }
 
 fn artifacts_dir() -> PathBuf {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use mailwire_core::certificate::{self, CertificateCredential, CertificateFacts};
+use mailwire_core::certificate::{self, CertificateCredential, CertificateFacts, CertificateFile};
 use mailwire_core::check::{Progress, Provider, Report, Step};
 use mailwire_core::diagnose;
 use mailwire_core::google::{self, GoogleInput, KeyFacts};
@@ -562,6 +562,7 @@ fn hold_certificate(state: &AppState, credential: CertificateCredential, name: &
         facts: credential.facts.clone(),
         file_name: certificate::upload_file_name(name),
     };
+    lock(&state.locked_pfx).take();
     let mut held = lock(&state.pending_certificates);
     held.clear();
     held.insert(pending.import_id.clone(), (credential, pending.file_name.clone()));
@@ -576,24 +577,26 @@ pub async fn create_certificate(state: State<'_, AppState>, name: String) -> Com
     let created = tokio::task::spawn_blocking(move || certificate::create(&common_name))
         .await
         .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::field("certificate", e.to_string()))?;
+        .map_err(certificate_error)?;
     Ok(hold_certificate(&state, created, &name))
 }
 
-/// Reads an existing certificate (PEM) and its private key, from the native file dialogs. The
-/// key is asked for only when the certificate's file does not hold it.
+/// Reads an existing certificate and its private key, from the native file dialogs: a .pfx
+/// alone, or PEM/DER files. The key file is asked for only when the certificate's file lacks it.
 #[tauri::command]
 pub async fn import_certificate(state: State<'_, AppState>, name: String) -> CommandResult<Option<PendingCertificate>> {
-    let wrong = |e: certificate::CertificateError| CommandError::field("certificate", e.to_string());
-    let title = "Choose the app's certificate (PEM)";
+    let title = "Choose the app's certificate (.pfx, .pem or .cer)";
     let Some(certificate_path) =
-        choose_file("MAILWIRE_E2E_CERTIFICATE_FILE", title, "Certificate", &["pem", "crt", "cer"]).await
+        choose_file("MAILWIRE_E2E_CERTIFICATE_FILE", title, "Certificate", &["pfx", "p12", "pem", "crt", "cer"]).await
     else {
         return Ok(None);
     };
+    let text = match certificate::read_file(&certificate_path).map_err(certificate_error)? {
+        CertificateFile::Pfx(bytes) => return open_pfx(&state, bytes, None, &name).map(Some),
+        CertificateFile::Pem(text) => text,
+    };
     // The certificate is checked first: a wrong file is reported before the key is asked for.
-    let text = certificate::read_text(&certificate_path).map_err(wrong)?;
-    certificate::facts(&text).map_err(wrong)?;
+    certificate::facts(&text).map_err(certificate_error)?;
     let key_text = if certificate::has_private_key(&text) {
         SecretString::new(text.clone())
     } else {
@@ -602,10 +605,53 @@ pub async fn import_certificate(state: State<'_, AppState>, name: String) -> Com
         else {
             return Ok(None);
         };
-        SecretString::new(certificate::read_text(&key_path).map_err(wrong)?)
+        SecretString::new(certificate::read_text(&key_path).map_err(certificate_error)?)
     };
-    let read = certificate::from_pem(&text, key_text.expose()).map_err(wrong)?;
+    let read = certificate::from_pem(&text, key_text.expose()).map_err(certificate_error)?;
     Ok(Some(hold_certificate(&state, read, &name)))
+}
+
+/// Opens the .pfx chosen last with the password the user typed.
+#[tauri::command]
+pub async fn unlock_certificate(
+    state: State<'_, AppState>,
+    name: String,
+    password: String,
+) -> CommandResult<PendingCertificate> {
+    let bytes = lock(&state.locked_pfx)
+        .take()
+        .ok_or_else(|| CommandError::field("certificate", "Choose the .pfx file again."))?;
+    open_pfx(&state, bytes, Some(SecretString::new(password)), &name)
+}
+
+/// A .pfx that needs a password (or got a wrong one) is kept, and the form asks for the password.
+fn open_pfx(
+    state: &AppState,
+    bytes: Vec<u8>,
+    password: Option<SecretString>,
+    name: &str,
+) -> CommandResult<PendingCertificate> {
+    use certificate::CertificateError::{PfxPasswordNeeded, PfxPasswordWrong};
+    match certificate::from_pfx(&bytes, password.as_ref()) {
+        Ok(read) => Ok(hold_certificate(state, read, name)),
+        Err(e @ (PfxPasswordNeeded | PfxPasswordWrong)) => {
+            *lock(&state.locked_pfx) = Some(bytes);
+            Err(CommandError { kind: "pfx_password", ..certificate_error(e) })
+        }
+        Err(e) => Err(certificate_error(e)),
+    }
+}
+
+/// The core's messages continue a sentence (as the CLI prints them); the form shows them alone.
+fn certificate_error(error: certificate::CertificateError) -> CommandError {
+    use certificate::CertificateError::{TooLarge, Unreadable};
+    let message = error.to_string();
+    let message = match error {
+        // These start with the file's path, which keeps its own spelling.
+        Unreadable { .. } | TooLarge(_) => message,
+        _ => message[..1].to_uppercase() + &message[1..],
+    };
+    CommandError::field("certificate", message)
 }
 
 /// Saves the public certificate, for upload under Certificates & secrets, from the form's

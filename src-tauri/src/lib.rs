@@ -24,6 +24,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::import_google_key,
         commands::create_certificate,
         commands::import_certificate,
+        commands::unlock_certificate,
         commands::export_certificate,
         commands::google_delegation_info,
         commands::run_check,

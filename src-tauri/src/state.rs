@@ -24,6 +24,8 @@ pub struct AppState {
     /// Certificates created or chosen in the form but not saved yet, by import ID.
     /// With the file name offered when the certificate is saved for upload.
     pub pending_certificates: Mutex<HashMap<String, (CertificateCredential, String)>>,
+    /// A chosen .pfx file that waits for its password.
+    pub locked_pfx: Mutex<Option<Vec<u8>>>,
     /// The last report of each connection in this session, for Copy and Save report.
     pub reports: Mutex<HashMap<String, Report>>,
     pub running: Mutex<HashMap<String, tokio::task::AbortHandle>>,
@@ -45,6 +47,7 @@ impl AppState {
             cache: TokenCache::default(),
             pending_keys: Mutex::default(),
             pending_certificates: Mutex::default(),
+            locked_pfx: Mutex::default(),
             reports: Mutex::default(),
             running: Mutex::default(),
             sandbox: tokio::sync::Mutex::new(None),

@@ -51,6 +51,7 @@ export const validateField = (provider, field, value) =>
 export const importGoogleKey = ({ path } = {}) => invoke('import_google_key', { path: path ?? null });
 export const createCertificate = (name) => invoke('create_certificate', { name });
 export const importCertificate = (name) => invoke('import_certificate', { name });
+export const unlockCertificate = (name, password) => invoke('unlock_certificate', { name, password });
 export const exportCertificate = ({ importId = null, profileId = null } = {}) =>
   invoke('export_certificate', { importId, profileId });
 export const googleDelegationInfo = (clientId, scopes) =>

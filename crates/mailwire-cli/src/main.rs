@@ -117,13 +117,17 @@ struct MicrosoftArgs {
     /// Read the client secret from standard input instead of MAILWIRE_CLIENT_SECRET.
     #[arg(long)]
     client_secret_stdin: bool,
-    /// Authenticate with this certificate (PEM) instead of a client secret; its private key is
-    /// read from --private-key, or from the same file when it holds both.
-    #[arg(long, value_name = "PEM", conflicts_with = "client_secret_stdin")]
+    /// Authenticate with this certificate instead of a client secret: a .pfx/.p12 file (its
+    /// password from MAILWIRE_CERTIFICATE_PASSWORD or --certificate-password-stdin), or PEM/DER
+    /// with the private key from --private-key or from the same file when it holds both.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
     certificate: Option<PathBuf>,
     /// The certificate's RSA private key (PEM, not password-protected).
     #[arg(long, value_name = "PEM", requires = "certificate")]
     private_key: Option<PathBuf>,
+    /// Read the .pfx file's password from standard input instead of MAILWIRE_CERTIFICATE_PASSWORD.
+    #[arg(long, requires = "certificate")]
+    certificate_password_stdin: bool,
     #[arg(long)]
     json: bool,
 }
@@ -217,9 +221,13 @@ enum ProfileCommand {
         client_secret_stdin: bool,
         #[arg(long, value_name = "PATH")]
         key_file: Option<PathBuf>,
-        /// The certificate's private key (PEM), for a connection that signs in with a certificate.
+        /// The certificate's private key (PEM, or the .pfx it came in), for a connection that
+        /// signs in with a certificate.
         #[arg(long, value_name = "PATH")]
         private_key: Option<PathBuf>,
+        /// Read the .pfx file's password from standard input instead of MAILWIRE_CERTIFICATE_PASSWORD.
+        #[arg(long, requires = "private_key", conflicts_with = "client_secret_stdin")]
+        certificate_password_stdin: bool,
     },
 }
 
@@ -392,21 +400,45 @@ fn google_input(scopes: Vec<String>) -> GoogleInput {
 }
 
 /// The client secret, from standard input or MAILWIRE_CLIENT_SECRET; never from arguments.
-fn client_secret(from_stdin: bool) -> Result<Option<SecretString>, Exit> {
+/// A secret from standard input when asked for, else from `variable`; never from arguments.
+fn secret_input(from_stdin: bool, variable: &str, what: &str) -> Result<Option<SecretString>, Exit> {
     if from_stdin {
         let mut text = String::new();
         std::io::stdin()
             .take(64 * 1024)
             .read_to_string(&mut text)
-            .map_err(|e| Exit::usage(format!("cannot read the secret from standard input: {e}")))?;
+            .map_err(|e| Exit::usage(format!("cannot read the {what} from standard input: {e}")))?;
         let secret = SecretString::new(text.trim_end_matches(['\r', '\n']).to_string());
         return if secret.is_empty() {
-            Err(Exit::usage("the client secret on standard input is empty"))
+            Err(Exit::usage(format!("the {what} on standard input is empty")))
         } else {
             Ok(Some(secret))
         };
     }
-    Ok(std::env::var("MAILWIRE_CLIENT_SECRET").ok().filter(|s| !s.trim().is_empty()).map(SecretString::new))
+    Ok(std::env::var(variable).ok().filter(|s| !s.trim().is_empty()).map(SecretString::new))
+}
+
+fn client_secret(from_stdin: bool) -> Result<Option<SecretString>, Exit> {
+    secret_input(from_stdin, "MAILWIRE_CLIENT_SECRET", "client secret")
+}
+
+/// A .pfx file needs its password; other certificate files ignore it.
+fn pfx_password(from_stdin: bool) -> Result<Option<SecretString>, Exit> {
+    secret_input(from_stdin, "MAILWIRE_CERTIFICATE_PASSWORD", "certificate password")
+}
+
+fn certificate_error(error: certificate::CertificateError) -> Exit {
+    match error {
+        certificate::CertificateError::PfxPasswordNeeded => Exit::usage(format!(
+            "{error}: set MAILWIRE_CERTIFICATE_PASSWORD or pipe it with --certificate-password-stdin"
+        )),
+        other => other.into(),
+    }
+}
+
+fn read_certificate(args: &MicrosoftArgs, path: &Path) -> Result<certificate::CertificateCredential, Exit> {
+    let password = pfx_password(args.certificate_password_stdin)?;
+    certificate::read_files(path, args.private_key.as_deref(), password.as_ref()).map_err(certificate_error)
 }
 
 fn require_secret(from_stdin: bool) -> Result<SecretString, Exit> {
@@ -424,7 +456,7 @@ async fn check(args: CheckArgs, network: &NetworkArgs) -> Result<u8, Exit> {
             let recipient = ms.to.as_deref().map(|to| validate::email("to", to)).transpose()?;
             let credential = match &ms.certificate {
                 Some(certificate) => {
-                    let read = certificate::read_files(certificate, ms.private_key.as_deref())?;
+                    let read = read_certificate(&ms, certificate)?;
                     Credential::Certificate { certificate_pem: read.certificate_pem, private_key_pem: read.private_key_pem }
                 }
                 None => Credential::Secret(require_secret(ms.client_secret_stdin)?),
@@ -570,7 +602,7 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
                             key
                         }
                         (None, Some(path)) => {
-                            let read = certificate::read_files(path, args.private_key.as_deref())?;
+                            let read = read_certificate(&args, path)?;
                             input.certificate = Some(read.certificate_pem);
                             read.private_key_pem
                         }
@@ -640,7 +672,14 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
             }
             Ok(0)
         }
-        ProfileCommand::Import { file, name, client_secret_stdin, key_file, private_key } => {
+        ProfileCommand::Import {
+            file,
+            name,
+            client_secret_stdin,
+            key_file,
+            private_key,
+            certificate_password_stdin,
+        } => {
             let bytes = read_limited(&file)?;
             let mut profile = mailwire_core::store::import(&bytes)?;
             if let Some(name) = name {
@@ -649,9 +688,10 @@ async fn profile_command(command: ProfileCommand) -> Result<u8, Exit> {
             let secret = match &mut profile.settings {
                 ProviderSettings::Microsoft(MicrosoftInput { certificate: Some(certificate_pem), .. }) => {
                     let path = private_key.ok_or_else(|| {
-                        Exit::usage("this connection signs in with a certificate: add --private-key PATH (its PEM key)")
+                        Exit::usage("this connection signs in with a certificate: add --private-key PATH (its PEM key, or the .pfx it came in)")
                     })?;
-                    certificate::from_pem(certificate_pem, &read_text(&path)?)?.private_key_pem
+                    let password = pfx_password(certificate_password_stdin)?;
+                    certificate::key_for(certificate_pem, &path, password.as_ref()).map_err(certificate_error)?
                 }
                 ProviderSettings::Microsoft(_) => require_secret(client_secret_stdin)?,
                 ProviderSettings::Google(google_profile) => {
@@ -688,11 +728,6 @@ fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Exit> {
         return Err(Exit::usage(format!("{} is larger than {} MiB", path.display(), MAX_INPUT_FILE_BYTES >> 20)));
     }
     Ok(bytes)
-}
-
-fn read_text(path: &std::path::Path) -> Result<String, Exit> {
-    String::from_utf8(read_limited(path)?)
-        .map_err(|_| Exit::usage(format!("{} is not a PEM text file", path.display())))
 }
 
 /// Keychain first: when it refuses, nothing is saved, so no connection exists without its secret.

@@ -21,6 +21,7 @@ fn mailwire(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
     command
         .args(args)
         .env_remove("MAILWIRE_CLIENT_SECRET")
+        .env_remove("MAILWIRE_CERTIFICATE_PASSWORD")
         .env_remove("MAILWIRE_MS_AUTHORITY_HOST")
         .env_remove("MAILWIRE_GRAPH_URL")
         .env("MAILWIRE_LOG", "debug")
@@ -512,6 +513,39 @@ fn a_certificate_can_replace_the_secret() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let key_body: Vec<&str> = credential.private_key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
     assert!(key_body.iter().all(|line| !run.stdout.contains(line) && !run.stderr.contains(line)));
+}
+
+/// A .pfx as Windows and OpenSSL export it: the password never goes on the command line.
+#[test]
+fn a_pfx_file_signs_in_with_its_password_from_the_environment_or_stdin() {
+    let world = World::new();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mailwire-core/tests/fixtures");
+    let certificate_pem = std::fs::read_to_string(fixtures.join("pfx-certificate.pem")).unwrap();
+    world.emulator.upload_certificate(ids::APP_CLIENT_ID, &certificate_pem).unwrap();
+    let pfx = fixtures.join("pfx-aes256.pfx");
+    let env: Vec<_> = world.ms_env("").into_iter().filter(|(k, _)| *k != "MAILWIRE_CLIENT_SECRET").collect();
+    let mut args = MS_ARGS.to_vec();
+    args.extend(["--certificate", pfx.to_str().unwrap(), "--to", ids::MS_RECIPIENT]);
+
+    let no_password = mailwire(&args, &env_refs(&env), None);
+    assert_eq!(no_password.code, 2, "{}", no_password.stderr);
+    assert!(no_password.stderr.contains("MAILWIRE_CERTIFICATE_PASSWORD"), "{}", no_password.stderr);
+
+    let mut wrong = env.clone();
+    wrong.push(("MAILWIRE_CERTIFICATE_PASSWORD", "guess".into()));
+    let wrong = mailwire(&args, &env_refs(&wrong), None);
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("does not open"), "{}", wrong.stderr);
+
+    let mut right = env.clone();
+    right.push(("MAILWIRE_CERTIFICATE_PASSWORD", "Mailwire-test".into()));
+    let run = mailwire(&args, &env_refs(&right), None);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    args.push("--certificate-password-stdin");
+    let run = mailwire(&args, &env_refs(&env), Some("Mailwire-test\n"));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(world.emulator.outbox().len(), 2);
+    assert!(!run.stdout.contains("Mailwire-test") && !run.stderr.contains("Mailwire-test"));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! Certificate credentials for an Entra app: creating one, reading one from PEM files, and the
-//! public facts a helpdesk compares with the Entra admin center (thumbprint, subject, expiry).
+//! Certificate credentials for an Entra app: creating one, reading one from PEM, DER or PFX
+//! files, and the public facts a helpdesk compares with the Entra admin center (thumbprint, subject, expiry).
 //!
 //! Entra signs apps in with a certificate when the app holds the private key and the app
 //! registration holds the public certificate (Certificates & secrets → Certificates). Mailwire
@@ -73,6 +73,25 @@ pub enum CertificateError {
     KeyMismatch,
     #[error("creating the certificate failed: {0}")]
     Create(String),
+    #[error("the .pfx file is protected by a password: enter the password it was exported with")]
+    PfxPasswordNeeded,
+    #[error("that password does not open the .pfx file; enter the password it was exported with")]
+    PfxPasswordWrong,
+    #[error(
+        "the .pfx file holds no private key: export it again with its key (Certificate Export Wizard: \"Yes, export the private key\"; or Export-PfxCertificate)"
+    )]
+    PfxWithoutKey,
+    #[error("the .pfx file could not be read: {0}")]
+    BadPfx(String),
+}
+
+/// A certificate file as it may come from Windows, macOS or OpenSSL.
+#[derive(Debug, Clone)]
+pub enum CertificateFile {
+    /// PEM text: the certificate, and perhaps its key. A DER-encoded `.cer` arrives here converted.
+    Pem(String),
+    /// PKCS#12 (`.pfx`, `.p12`): certificate and key, sealed with a password.
+    Pfx(Vec<u8>),
 }
 
 /// A certificate with its private key, checked to belong together.
@@ -135,15 +154,73 @@ pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certific
     Ok(CertificateCredential { certificate_pem: pem_block(&der, "CERTIFICATE"), private_key_pem, facts })
 }
 
-/// Reads a certificate and its key from PEM files; the key may sit in the certificate's file
-/// (as `openssl req -x509 … -out both.pem` or a PFX converted with `openssl pkcs12 -nodes` leave it).
-pub fn read_files(certificate: &Path, private_key: Option<&Path>) -> Result<CertificateCredential, CertificateError> {
-    let certificate_text = read_text(certificate)?;
-    let key_text = match private_key {
-        Some(path) => SecretString::new(read_text(path)?),
-        None => SecretString::new(certificate_text.clone()),
+/// Reads a certificate and its key: a `.pfx` alone (opened with `pfx_password`, or with none),
+/// or PEM/DER files where the key may sit in the certificate's file (as `openssl req -x509 … -out
+/// both.pem` leaves it).
+pub fn read_files(
+    certificate: &Path,
+    private_key: Option<&Path>,
+    pfx_password: Option<&SecretString>,
+) -> Result<CertificateCredential, CertificateError> {
+    match read_file(certificate)? {
+        CertificateFile::Pfx(bytes) => from_pfx(&bytes, pfx_password),
+        CertificateFile::Pem(certificate_text) => {
+            let key_text = match private_key {
+                Some(path) => SecretString::new(read_text(path)?),
+                None => SecretString::new(certificate_text.clone()),
+            };
+            from_pem(&certificate_text, key_text.expose())
+        }
+    }
+}
+
+/// The private key in `key_file` (PEM or `.pfx`), checked to belong to `certificate_pem`.
+pub fn key_for(
+    certificate_pem: &str,
+    key_file: &Path,
+    pfx_password: Option<&SecretString>,
+) -> Result<SecretString, CertificateError> {
+    let key_text = match read_file(key_file)? {
+        CertificateFile::Pfx(bytes) => from_pfx(&bytes, pfx_password)?.private_key_pem,
+        CertificateFile::Pem(text) => SecretString::new(text),
     };
-    from_pem(&certificate_text, key_text.expose())
+    Ok(from_pem(certificate_pem, key_text.expose())?.private_key_pem)
+}
+
+/// Opens a PKCS#12 file. Without a password the empty one is tried, as some exports use it.
+pub fn from_pfx(bytes: &[u8], password: Option<&SecretString>) -> Result<CertificateCredential, CertificateError> {
+    let (attempt, refused) = match password {
+        Some(password) => (password.expose(), CertificateError::PfxPasswordWrong),
+        None => ("", CertificateError::PfxPasswordNeeded),
+    };
+    let store = p12_keystore::KeyStore::from_pkcs12(bytes, attempt).map_err(|e| match e {
+        // A wrong password shows as a failed MAC, or as garbage padding where there is no MAC.
+        p12_keystore::error::Error::MacError(_) | p12_keystore::error::Error::UnpadError => refused,
+        p12_keystore::error::Error::UnsupportedEncryptionScheme => CertificateError::BadPfx(
+            "it is sealed with an encryption Mailwire cannot open; export it again with AES-256 or TripleDES".into(),
+        ),
+        other => CertificateError::BadPfx(other.to_string()),
+    })?;
+    let (_, chain) = store.private_key_chain().ok_or(CertificateError::PfxWithoutKey)?;
+    let leaf = chain.chain().first().ok_or(CertificateError::NoCertificate)?;
+    let key = SecretString::new(pem_block(chain.key(), "PRIVATE KEY"));
+    from_pem(&pem_block(leaf.as_der(), "CERTIFICATE"), key.expose())
+}
+
+/// Reads a certificate file in whichever form it comes: PEM text, a DER certificate, or PKCS#12.
+pub fn read_file(path: &Path) -> Result<CertificateFile, CertificateError> {
+    let bytes = read_bytes(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(CertificateFile::Pem(text)),
+        Err(binary) => {
+            let bytes = binary.into_bytes();
+            if x509_parser::parse_x509_certificate(&bytes).is_ok() {
+                Ok(CertificateFile::Pem(pem_block(&bytes, "CERTIFICATE")))
+            } else {
+                Ok(CertificateFile::Pfx(bytes))
+            }
+        }
+    }
 }
 
 /// Whether a PEM text carries a private key, so a picker can ask for the key file only when needed.
@@ -217,17 +294,22 @@ pub(crate) fn pem_block(der: &[u8], label: &str) -> String {
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
 }
 
-/// Reads a certificate or key file as text, refusing huge and binary files.
+/// Reads a PEM key file as text, refusing huge and binary files.
 pub fn read_text(path: &Path) -> Result<String, CertificateError> {
+    String::from_utf8(read_bytes(path)?).map_err(|_| CertificateError::Unreadable {
+        path: path.display().to_string(),
+        reason: "it is not a PEM text file (its first line should say -----BEGIN PRIVATE KEY-----)".into(),
+    })
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, CertificateError> {
     let shown = path.display().to_string();
     let unreadable = |reason: String| CertificateError::Unreadable { path: shown.clone(), reason };
     let size = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?.len();
     if size > MAX_FILE_BYTES {
         return Err(CertificateError::TooLarge(shown));
     }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    String::from_utf8(bytes)
-        .map_err(|_| unreadable("it is not a PEM text file (a .pfx or DER file must be converted to PEM first)".into()))
+    std::fs::read(path).map_err(|e| unreadable(e.to_string()))
 }
 
 fn hex_upper(bytes: &[u8]) -> String {
@@ -283,7 +365,7 @@ mod tests {
         let created = create("both").unwrap();
         let both = dir.path().join("both.pem");
         std::fs::write(&both, format!("{}{}", created.private_key_pem.expose(), created.certificate_pem)).unwrap();
-        let read = read_files(&both, None).unwrap();
+        let read = read_files(&both, None, None).unwrap();
         assert_eq!(read.facts, created.facts);
         assert!(!read.private_key_pem.expose().contains("CERTIFICATE"));
         assert!(!read.certificate_pem.contains("PRIVATE KEY"));
@@ -296,9 +378,67 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let huge = dir.path().join("huge.pem");
         std::fs::write(&huge, vec![b'a'; MAX_FILE_BYTES as usize + 1]).unwrap();
-        assert!(matches!(read_files(&huge, None).unwrap_err(), CertificateError::TooLarge(_)));
+        assert!(matches!(read_files(&huge, None, None).unwrap_err(), CertificateError::TooLarge(_)));
         let missing = dir.path().join("missing.pem");
-        assert!(matches!(read_files(&missing, None).unwrap_err(), CertificateError::Unreadable { .. }));
+        assert!(matches!(read_files(&missing, None, None).unwrap_err(), CertificateError::Unreadable { .. }));
+    }
+
+    /// Made with OpenSSL 3: `openssl req -x509 -newkey rsa:2048 -subj "/CN=Mailwire PFX fixture"`,
+    /// then `openssl pkcs12 -export` with its default AES-256 sealing (as current Windows and
+    /// macOS exports), with `-certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES -macalg sha1` (older
+    /// Windows), with `-nokeys`, and with an empty password; the DER `.cer` with `openssl x509
+    /// -outform DER`. The password is "Mailwire-test".
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    const FIXTURE_THUMBPRINT: &str = "A68A9175A593F2C1B0FB271E77B87ACB7B7B9DE8";
+
+    #[test]
+    fn pfx_files_open_with_their_password() {
+        let password = SecretString::new("Mailwire-test");
+        for name in ["pfx-aes256.pfx", "pfx-3des.pfx"] {
+            let read = read_files(&fixture(name), None, Some(&password)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(read.facts.thumbprint, FIXTURE_THUMBPRINT, "{name}");
+            assert_eq!(read.facts.subject, "CN=Mailwire PFX fixture");
+            assert!(read.private_key_pem.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+            rsa_private_key(read.private_key_pem.expose()).unwrap();
+        }
+        let read = read_files(&fixture("pfx-no-password.pfx"), None, None).unwrap();
+        assert_eq!(read.facts.thumbprint, FIXTURE_THUMBPRINT);
+    }
+
+    #[test]
+    fn a_pfx_without_its_password_or_key_says_so() {
+        let aes = fixture("pfx-aes256.pfx");
+        assert_eq!(read_files(&aes, None, None).unwrap_err(), CertificateError::PfxPasswordNeeded);
+        let wrong = SecretString::new("guess");
+        assert_eq!(read_files(&aes, None, Some(&wrong)).unwrap_err(), CertificateError::PfxPasswordWrong);
+        let tripledes = fixture("pfx-3des.pfx");
+        assert_eq!(read_files(&tripledes, None, Some(&wrong)).unwrap_err(), CertificateError::PfxPasswordWrong);
+        let password = SecretString::new("Mailwire-test");
+        let certificate_only = fixture("pfx-certificate-only.pfx");
+        assert_eq!(read_files(&certificate_only, None, Some(&password)).unwrap_err(), CertificateError::PfxWithoutKey);
+        let dir = tempfile::tempdir().unwrap();
+        let truncated = dir.path().join("truncated.pfx");
+        std::fs::write(&truncated, &std::fs::read(&aes).unwrap()[..600]).unwrap();
+        assert!(matches!(read_files(&truncated, None, Some(&password)).unwrap_err(), CertificateError::BadPfx(_)));
+    }
+
+    #[test]
+    fn a_der_certificate_pairs_with_a_key_from_a_pfx() {
+        let password = SecretString::new("Mailwire-test");
+        let CertificateFile::Pem(certificate_pem) = read_file(&fixture("pfx-certificate.cer")).unwrap() else {
+            panic!("a DER certificate reads as a certificate");
+        };
+        assert_eq!(facts(&certificate_pem).unwrap().thumbprint, FIXTURE_THUMBPRINT);
+        let key = key_for(&certificate_pem, &fixture("pfx-3des.pfx"), Some(&password)).unwrap();
+        rsa_private_key(key.expose()).unwrap();
+        let other = create("other").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let other_key = dir.path().join("other.pem");
+        std::fs::write(&other_key, other.private_key_pem.expose()).unwrap();
+        assert_eq!(key_for(&certificate_pem, &other_key, None).unwrap_err(), CertificateError::KeyMismatch);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 // ever shown as "stored in the system keychain".
 import {
   getProfile, saveProfile, validateField, importGoogleKey, googleDelegationInfo,
-  createCertificate, importCertificate, exportCertificate,
+  createCertificate, importCertificate, unlockCertificate, exportCertificate,
   onFileDrop, onFileDragHover, openLink,
 } from '../api.js';
 import { h, mount, uid, providerLogo, providerName, debounce } from '../util/dom.js';
@@ -35,6 +35,7 @@ export async function render(root, params, nav) {
     storedCertificate: null,  // public facts of the saved certificate
     newCertificate: null,     // created or chosen in this form, replaces the saved one on save
     certificateBusy: false,
+    pfxPrompt: null,          // { message, wrong }: a chosen .pfx waits for its password
     keyStored: false,
     storedKey: null,      // public facts of the key already in the keychain
     importedKey: null,    // result of importGoogleKey, replaces the stored key on save
@@ -258,16 +259,62 @@ export async function render(root, params, nav) {
         collectValues();
         const name = values.name.trim() || 'Mailwire';
         const result = how === 'create' ? await createCertificate(name) : await importCertificate(name);
-        if (result) { state.newCertificate = result; state.dirty = true; }
+        if (result) { state.newCertificate = result; state.dirty = true; state.pfxPrompt = null; }
         state.certificateBusy = false;
         mount(wrap.parentElement, certificateField());
         document.getElementById(result ? 'save-certificate' : (how === 'create' ? 'create-certificate' : 'choose-certificate'))?.focus();
       } catch (err) {
         state.certificateBusy = false;
+        if (err && err.kind === 'pfx_password') {
+          state.pfxPrompt = { message: errorText(err), wrong: false };
+          mount(wrap.parentElement, certificateField());
+          document.getElementById('certificate-password')?.focus();
+          return;
+        }
         button.disabled = false;
         button.textContent = label;
         setMsg(msg, 'error', errorText(err));
       }
+    };
+    // A .pfx is sealed with the password it was exported with; it goes to Rust once, for opening.
+    const pfxPasswordBlock = () => {
+      const input = h('input', { id: 'certificate-password', type: 'password', class: 'input', autocomplete: 'off',
+        spellcheck: 'false', 'aria-describedby': 'certificate-password-msg' });
+      const promptMsg = h('p', { class: 'field-message', id: 'certificate-password-msg', role: 'alert', hidden: true });
+      setMsg(promptMsg, state.pfxPrompt.wrong ? 'error' : 'warn', state.pfxPrompt.message);
+      const open = h('button', { type: 'button', class: 'btn btn-small btn-primary', id: 'unlock-certificate' }, 'Open');
+      const cancel = h('button', { type: 'button', class: 'btn btn-small btn-ghost', id: 'cancel-unlock' }, 'Cancel');
+      const submit = async () => {
+        if (state.certificateBusy) return;
+        state.certificateBusy = true;
+        busy(open, 'Opening…');
+        const password = input.value;
+        input.value = '';
+        try {
+          collectValues();
+          state.newCertificate = await unlockCertificate(values.name.trim() || 'Mailwire', password);
+          state.dirty = true;
+          state.pfxPrompt = null;
+          state.certificateBusy = false;
+          mount(wrap.parentElement, certificateField());
+          document.getElementById('save-certificate')?.focus();
+        } catch (err) {
+          state.certificateBusy = false;
+          const again = err && err.kind === 'pfx_password';
+          state.pfxPrompt = again ? { message: errorText(err), wrong: true } : null;
+          mount(wrap.parentElement, certificateField());
+          if (again) document.getElementById('certificate-password')?.focus();
+          else fields.certificate.setMessage('error', errorText(err));
+        }
+      };
+      open.addEventListener('click', submit);
+      // Enter opens the file rather than submitting the whole connection form.
+      input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); submit(); } });
+      cancel.addEventListener('click', () => { state.pfxPrompt = null; mount(wrap.parentElement, certificateField()); });
+      return h('div', { class: 'pfx-password' },
+        h('label', { class: 'field-label', for: 'certificate-password' }, 'Password of the .pfx file'),
+        h('div', { class: 'button-row' }, input, open, cancel),
+        promptMsg);
     };
     const create = h('button', { type: 'button', class: cert ? 'btn btn-small' : 'btn btn-primary', id: 'create-certificate' },
       cert ? 'Create a new one' : 'Create a certificate');
@@ -278,8 +325,8 @@ export async function render(root, params, nav) {
     const label = h('span', { class: 'field-label', id: 'label-certificate' }, 'Certificate');
     if (!cert) {
       mount(wrap, label,
-        h('p', { class: 'field-hint' }, 'Mailwire can create one: its private key goes straight to the system keychain, and you upload the public certificate to the app registration.'),
-        h('div', { class: 'button-row' }, create, choose), msg);
+        h('p', { class: 'field-hint' }, 'Mailwire can create one: its private key goes straight to the system keychain, and you upload the public certificate to the app registration. Or use the one you have: a .pfx file, or PEM files.'),
+        h('div', { class: 'button-row' }, create, choose), state.pfxPrompt ? pfxPasswordBlock() : null, msg);
       return wrap;
     }
     const fresh = Boolean(state.newCertificate);
@@ -312,6 +359,7 @@ export async function render(root, params, nav) {
         fact(expired ? 'Expired' : 'Expires', expires.toLocaleDateString(undefined, { year: 'numeric', month: 'long', day: 'numeric' }), 'certificate-expires')),
       h('p', { class: 'field-hint' }, 'Upload the certificate in the Entra admin center: App registrations → your app → Certificates & secrets → Certificates → Upload certificate. The Thumbprint there must match the one above.'),
       h('div', { class: 'button-row' }, save, create, choose),
+      state.pfxPrompt ? pfxPasswordBlock() : null,
       msg);
     return wrap;
   }
