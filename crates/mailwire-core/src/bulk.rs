@@ -30,22 +30,25 @@ pub struct SenderReport {
     pub report: Report,
 }
 
-/// Reads a senders file: one address per line; blank lines and `#` comments are skipped.
+/// Reads a senders file: one address per line; blank lines and `#` comments are skipped, and a
+/// mailbox listed again (in any case) is checked once, so no mailbox ever sees two of our
+/// requests at a time.
 pub fn parse_senders(text: &str) -> Result<Vec<String>, String> {
-    let senders: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut senders = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || !seen.insert(line.to_ascii_lowercase()) {
+            continue;
+        }
+        crate::validate::email("sender", line).map_err(|e| format!("line {}: {}", index + 1, e.message))?;
+        if senders.len() == MAX_SENDERS {
+            return Err(format!("the senders file lists more than {MAX_SENDERS} addresses"));
+        }
+        senders.push(line.to_string());
+    }
     if senders.is_empty() {
         return Err("the senders file lists no addresses (one per line)".into());
-    }
-    if senders.len() > MAX_SENDERS {
-        return Err(format!("the senders file lists {} addresses; the limit is {MAX_SENDERS}", senders.len()));
-    }
-    for (n, sender) in senders.iter().enumerate() {
-        crate::validate::email("sender", sender).map_err(|e| format!("line {}: {}", n + 1, e.message))?;
     }
     Ok(senders)
 }
@@ -104,4 +107,22 @@ pub async fn check_senders(
     }
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mailbox_listed_twice_is_checked_once() {
+        let text = "# helpdesk\nA@contoso.com\n\nb@contoso.com\na@CONTOSO.com\nA@contoso.com\n";
+        assert_eq!(parse_senders(text).unwrap(), ["A@contoso.com", "b@contoso.com"]);
+    }
+
+    #[test]
+    fn empty_lists_and_bad_lines_are_refused() {
+        assert!(parse_senders("# only a comment\n\n").unwrap_err().contains("no addresses"));
+        let error = parse_senders("# mailboxes\n\na@contoso.com\nnot-an-address\n").unwrap_err();
+        assert!(error.starts_with("line 4"), "the file's own line number: {error}");
+    }
 }

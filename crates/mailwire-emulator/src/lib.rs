@@ -35,6 +35,7 @@ pub use fault::{Fault, Route, StatusFault, Throttle};
 pub use keys::CertificateCredential;
 pub use outbox::OutboxMail;
 pub use scenario::Scenario;
+pub use state::MAILBOX_CONCURRENCY;
 
 use state::Shared;
 

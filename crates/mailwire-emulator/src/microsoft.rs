@@ -800,6 +800,26 @@ fn parse_graph_message(body: &[u8], mailbox: &str, now: DateTime<Utc>) -> Result
     })
 }
 
+/// Which app and mailbox a sendMail request is for, as Outlook counts concurrent requests. The
+/// token is only read here; the handler validates it.
+pub(crate) fn mailbox_key(path: &str, headers: &HeaderMap) -> Option<String> {
+    let mailbox = path.strip_prefix("/v1.0/users/")?.strip_suffix("/sendMail")?;
+    let app_id = Jws::parse(bearer(headers)?)?.claim_str("appid")?.to_string();
+    Some(format!("{app_id} {}", mailbox.to_ascii_lowercase()))
+}
+
+/// Outlook's answer when an app has too many requests in flight for one mailbox.
+pub(crate) fn over_mailbox_concurrency(headers: &HeaderMap, now: DateTime<Utc>, retry_after_secs: u64) -> Response {
+    graph_error_with(
+        429,
+        "ApplicationThrottled",
+        "Application is over its MailboxConcurrency limit.",
+        headers,
+        now,
+        vec![("retry-after", retry_after_secs.to_string())],
+    )
+}
+
 /// The route's answer when a counted fault fires instead of the normal handler.
 pub(crate) fn fault_response(
     route: Route,
@@ -808,14 +828,9 @@ pub(crate) fn fault_response(
     now: DateTime<Utc>,
 ) -> Option<Response> {
     let response = match (route, firing) {
-        (Route::GraphSendMail, Firing::Throttle { retry_after_secs }) => graph_error_with(
-            429,
-            "ApplicationThrottled",
-            "Application is over its MailboxConcurrency limit.",
-            headers,
-            now,
-            vec![("retry-after", retry_after_secs.to_string())],
-        ),
+        (Route::GraphSendMail, Firing::Throttle { retry_after_secs }) => {
+            over_mailbox_concurrency(headers, now, *retry_after_secs)
+        }
         (Route::GraphSendMail, Firing::Status(500)) => {
             graph_error(500, "generalException", "General exception while processing.", headers, now)
         }

@@ -102,9 +102,24 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response, ConnectionDropped> {
     let route = Route::classify(request.method(), request.uri().path());
-    let mut response = match route {
+    let response = match route {
         None => route_to(router, request).await,
         Some(route) => {
+            // Held until the answer is ready, so injected latency counts as time in flight.
+            let _mailbox_slot = match microsoft::mailbox_key(request.uri().path(), request.headers()) {
+                Some(key) if route == Route::GraphSendMail => match shared.enter_mailbox(key) {
+                    Some(slot) => Some(slot),
+                    None => {
+                        let now = shared.now(route);
+                        return Ok(dated(
+                            &shared,
+                            Some(route),
+                            microsoft::over_mailbox_concurrency(request.headers(), now, 1),
+                        ));
+                    }
+                },
+                _ => None,
+            };
             let (latency_ms, firing) = shared.admit(route);
             if latency_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(latency_ms)).await;
@@ -126,11 +141,16 @@ async fn handle(
             }
         }
     };
+    Ok(dated(&shared, route, response))
+}
+
+/// Every answer carries a `Date`, as the real services' do; Google clients read the clock from it.
+fn dated(shared: &Shared, route: Option<Route>, mut response: Response) -> Response {
     let date = httpdate::fmt_http_date(skewed_now(shared.skew_secs(route)).into());
     if let Ok(value) = HeaderValue::from_str(&date) {
         response.headers_mut().insert(header::DATE, value);
     }
-    Ok(response)
+    response
 }
 
 /// Sends the status line, the headers and half the body, then breaks the connection. The

@@ -3,7 +3,7 @@
 //! it across an await, so a test can change the scenario while requests are in flight.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -26,6 +26,29 @@ pub(crate) struct Inner {
     pub(crate) outbox: Vec<OutboxMail>,
     pub(crate) google_tokens: HashMap<String, GoogleGrant>,
     pub(crate) history_id: u64,
+    /// Graph requests being served, per app and mailbox.
+    mailbox_requests: HashMap<String, usize>,
+}
+
+/// Outlook serves at most this many requests at once for one app and one mailbox; more get 429.
+pub const MAILBOX_CONCURRENCY: usize = 4;
+
+/// A request's place among its mailbox's concurrent requests, given back when it is answered.
+pub(crate) struct MailboxSlot {
+    shared: Arc<Shared>,
+    key: String,
+}
+
+impl Drop for MailboxSlot {
+    fn drop(&mut self) {
+        let mut inner = self.shared.lock();
+        if let Some(count) = inner.mailbox_requests.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                inner.mailbox_requests.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// What an opaque Google access token stands for.
@@ -50,6 +73,7 @@ impl Shared {
                 outbox: Vec::new(),
                 google_tokens: HashMap::new(),
                 history_id: 1000,
+                mailbox_requests: HashMap::new(),
             }),
         }
     }
@@ -92,6 +116,18 @@ impl Shared {
         let total = counts.values().sum();
         counts.insert(Route::Any, total);
         counts
+    }
+
+    /// Takes a slot for a request to an app's mailbox, or none when it already has
+    /// [`MAILBOX_CONCURRENCY`] requests in flight.
+    pub(crate) fn enter_mailbox(self: &Arc<Self>, key: String) -> Option<MailboxSlot> {
+        let mut inner = self.lock();
+        let count = inner.mailbox_requests.entry(key.clone()).or_default();
+        if *count >= MAILBOX_CONCURRENCY {
+            return None;
+        }
+        *count += 1;
+        Some(MailboxSlot { shared: Arc::clone(self), key })
     }
 
     /// Counts the request and decides which fault, if any, answers it and how long to wait.

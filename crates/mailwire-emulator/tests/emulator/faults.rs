@@ -269,3 +269,29 @@ async fn admin_endpoints_are_never_faulted() {
     assert_eq!(r.status(), 200);
     assert_eq!(emu.faults()[&Route::Any].drop_connection, 3);
 }
+
+/// Outlook's own limit, not an injected fault: a fifth request in flight for one app and mailbox
+/// is throttled while another mailbox is unaffected, and the slot frees when a request is answered.
+#[tokio::test]
+async fn a_mailbox_takes_four_concurrent_requests_per_app() {
+    let (emu, tokens) = setup().await;
+    emu.set_fault(Route::GraphSendMail, Fault { latency_ms: 400, ..Fault::default() });
+    let sends = (0..mailwire_emulator::MAILBOX_CONCURRENCY + 2).map(|_| call(&emu, Route::GraphSendMail, &tokens));
+    let replies = futures_util::future::join_all(sends).await;
+    let mut statuses = Vec::new();
+    for response in replies {
+        let r = reply(response.expect("an answer")).await;
+        if r.status == 429 {
+            assert_graph(&r, 429, "ApplicationThrottled");
+            assert_eq!(r.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"), "{}", r.text);
+        }
+        statuses.push(r.status);
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 202, 202, 202, 429, 429]);
+    assert_eq!(emu.outbox().len(), 4);
+
+    emu.set_fault(Route::GraphSendMail, Fault::default());
+    let r = reply(call(&emu, Route::GraphSendMail, &tokens).await.unwrap()).await;
+    assert_eq!(r.status, 202, "the slots are free again: {}", r.text);
+}
