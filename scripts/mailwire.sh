@@ -13,7 +13,7 @@ cd "$ROOT"
 
 APP_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libgtk-3-dev pkg-config libdbus-1-dev)
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 dbus xdotool imagemagick
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver gnome-keyring dbus-x11 dbus xdotool imagemagick xclip
   python3 python3-venv python3-pip)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "save_report",
     "start_sandbox",
     "open_link",
+    "copy_text",
     "open_log_folder",
     "app_info",
     "get_network_settings",

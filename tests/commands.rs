@@ -399,3 +399,12 @@ fn a_pfx_certificate_asks_for_its_password_and_keeps_asking_until_it_opens() {
     assert!(key.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
     h.assert_never_saw(&["Mailwire-test"]);
 }
+
+/// Without a clipboard (here: no clipboard plugin, as on a machine without a display server) the
+/// copy reports it, so the page can fall back and tell the user.
+#[test]
+fn copy_text_says_when_there_is_no_clipboard() {
+    let h = Harness::new();
+    let error = h.err("copy_text", json!({"text": "11111111-2222-3333-4444-555555555555"}));
+    assert_eq!(error["kind"], "clipboard", "{error}");
+}

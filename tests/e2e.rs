@@ -148,6 +148,19 @@ async fn microsoft_connection_passes_then_shows_the_wrong_secret_fix() {
         assert!(fix.contains("Certificates & secrets"), "the fix names the portal page:\n{fix}");
         assert!(run.summary_text.contains("AADSTS7000215"), "{run}");
         assert_eq!(emulator.outbox().len(), 1, "a failing check sent mail");
+
+        // Copy report puts Markdown on the system clipboard: the provider's code and trace ID for
+        // the ticket, never the secret.
+        app.click("#copy-report").await;
+        app.wait_js(
+            "return document.getElementById('toast')?.textContent.includes('Report copied')",
+            "the report-copied notice",
+        )
+        .await;
+        if let Some(copied) = clipboard_text() {
+            assert!(copied.contains("AADSTS7000215") && copied.contains("Trace ID"), "copied report:\n{copied}");
+            assert!(!copied.contains("Wr0ng~NotTheSecretValue"), "the copied report holds the secret");
+        }
         app.screenshot("microsoft-7-wrong-secret-fix").await;
         app.quit().await;
     })
@@ -277,8 +290,18 @@ async fn google_key_import_shows_client_id_then_delegation_fix_then_passes() {
         assert_eq!(app.text("#scope-string").await, sandbox::GMAIL_SCOPE);
         assert_eq!(app.text("#key-client-email").await, sandbox::SA_UNDELEGATED_EMAIL);
         assert_eq!(app.text("#key-project-id").await, sandbox::PROJECT_ID);
-        app.wait_visible("#copy-client-id").await;
-        app.wait_visible("#copy-scope").await;
+        // The two values the Admin Console asks for, each one click from the clipboard.
+        for (button, value) in
+            [("#copy-client-id", sandbox::SA_UNDELEGATED_CLIENT_ID), ("#copy-scope", sandbox::GMAIL_SCOPE)]
+        {
+            let _: Value = app.js("document.getElementById('toast').textContent = ''; return null").await;
+            app.click(button).await;
+            app.wait_js("return document.getElementById('toast')?.textContent.includes('copied')", "the copied notice")
+                .await;
+            if let Some(copied) = clipboard_text() {
+                assert_eq!(copied, value, "{button} copies its value");
+            }
+        }
         let page: String = app.js("return document.documentElement.outerHTML").await;
         assert!(!page.contains("PRIVATE KEY"), "the private key reached the page");
         app.type_into("#field-sender", sandbox::GOOGLE_SENDER).await;
@@ -460,6 +483,20 @@ async fn within<F: Future<Output = ()>>(limit: Duration, scenario: F) {
     if tokio::time::timeout(limit, scenario).await.is_err() {
         panic!("the scenario did not finish within {limit:?} (is the display alive?)");
     }
+}
+
+/// What the app put on the X clipboard, read with xclip; `None` (after a notice) where xclip is
+/// missing, except under `CI`, where that fails the test.
+fn clipboard_text() -> Option<String> {
+    let Some(xclip) = find_program("xclip") else {
+        assert!(std::env::var_os("CI").is_none(), "xclip is not installed (apt-get install xclip)");
+        eprintln!("not checking the clipboard: xclip is not installed");
+        return None;
+    };
+    let output =
+        std::process::Command::new(xclip).args(["-o", "-selection", "clipboard"]).output().expect("xclip runs");
+    assert!(output.status.success(), "xclip: {}", String::from_utf8_lossy(&output.stderr));
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A .pfx exported with OpenSSL's defaults, password "Mailwire-test".

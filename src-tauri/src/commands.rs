@@ -15,7 +15,7 @@ use mailwire_core::secret::{SecretKind, SecretStore, SecretString};
 use mailwire_core::store::{self, NetworkSettings, StoreError};
 use mailwire_core::validate::{self, FieldCheck};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::sandbox::Sandbox;
@@ -958,6 +958,17 @@ pub fn save_network_settings(
     state.store.save_settings(&settings)?;
     *state.http.write().unwrap_or_else(|p| p.into_inner()) = http;
     get_network_settings(state)
+}
+
+/// Puts text on the system clipboard: the copy buttons and Copy report. WebKitGTK refuses the
+/// web clipboard APIs to the page, so the copy goes through the shell on every system.
+#[tauri::command]
+pub fn copy_text<R: Runtime>(app: AppHandle<R>, text: String) -> CommandResult<()> {
+    let unavailable =
+        |detail: String| CommandError::new("clipboard", format!("The clipboard is not available{detail}."));
+    let clipboard =
+        app.try_state::<tauri_plugin_clipboard_manager::Clipboard<R>>().ok_or_else(|| unavailable(String::new()))?;
+    clipboard.write_text(text).map_err(|e| unavailable(format!(": {e}")))
 }
 
 /// Opens a provider console page in the default browser; any other address is refused.

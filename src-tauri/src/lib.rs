@@ -34,6 +34,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::save_report,
         commands::start_sandbox,
         commands::open_link,
+        commands::copy_text,
         commands::open_log_folder,
         commands::app_info,
         commands::get_network_settings,
@@ -54,6 +55,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let state = state::AppState::from_environment()?;
             app.manage(state);

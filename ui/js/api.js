@@ -72,6 +72,7 @@ export const getLastReport = (id) => invoke('get_last_report', { id });
 // App
 export const startSandbox = () => invoke('start_sandbox');
 export const openLink = (url) => invoke('open_link', { url });
+export const copyToClipboard = (text) => invoke('copy_text', { text });
 export const openLogFolder = () => invoke('open_log_folder');
 export const appInfo = () => invoke('app_info');
 

@@ -1,10 +1,22 @@
-// Clipboard with a fallback: the async API can be refused in some webviews (no permission, window
-// not focused), and execCommand on a hidden textarea still works there.
+// The shell writes the clipboard: WebKitGTK does not let the page do it. The web APIs stay as a
+// fallback for a shell that cannot reach the clipboard (no display server); the async API can be
+// refused or left pending for good, and execCommand on a hidden textarea sometimes still works.
+
+import { copyToClipboard } from '../api.js';
+
+const ASYNC_CLIPBOARD_WAIT_MS = 1000;
 
 export async function copyText(text) {
   try {
+    await copyToClipboard(text);
+    return true;
+  } catch (_) {
+    /* fall through to the web APIs */
+  }
+  try {
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      await navigator.clipboard.writeText(text);
+      const gaveUp = new Promise((_, reject) => setTimeout(() => reject(new Error('clipboard timeout')), ASYNC_CLIPBOARD_WAIT_MS));
+      await Promise.race([navigator.clipboard.writeText(text), gaveUp]);
       return true;
     }
   } catch (_) {
