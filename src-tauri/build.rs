@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "get_network_settings",
     "save_network_settings",
+    "choose_ca_file",
     "first_paint",
 ];
 

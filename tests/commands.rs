@@ -408,3 +408,12 @@ fn copy_text_says_when_there_is_no_clipboard() {
     let error = h.err("copy_text", json!({"text": "11111111-2222-3333-4444-555555555555"}));
     assert_eq!(error["kind"], "clipboard", "{error}");
 }
+
+#[test]
+fn the_ca_file_dialog_returns_the_chosen_path() {
+    let h = Harness::new();
+    std::env::set_var("MAILWIRE_E2E_CA_FILE", "/etc/ssl/certs/corporate-root.pem");
+    let chosen = h.ok("choose_ca_file", json!({}));
+    std::env::remove_var("MAILWIRE_E2E_CA_FILE");
+    assert_eq!(chosen, json!("/etc/ssl/certs/corporate-root.pem"));
+}

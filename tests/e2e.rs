@@ -401,7 +401,8 @@ async fn network_settings_refuse_a_bad_ca_file_and_keep_the_proxy_password_hidde
     let Some(driver) = prerequisites() else { return };
     let _serial = SERIAL.lock().await;
     within(SCENARIO_TIMEOUT, async {
-        let app = App::launch("settings", &driver, Vec::new()).await;
+        let env = vec![("MAILWIRE_E2E_CA_FILE", ca_fixture().display().to_string())];
+        let app = App::launch("settings", &driver, env).await;
         app.click("#open-network-settings").await;
         app.wait_visible("#network-settings #save-settings").await;
 
@@ -416,7 +417,16 @@ async fn network_settings_refuse_a_bad_ca_file_and_keep_the_proxy_password_hidde
         assert!(message.contains("CA file"), "{message}");
         app.screenshot("settings-1-bad-ca-file").await;
 
-        app.js::<Value>("document.querySelector('#setting-caFile').value = ''; return null").await;
+        // The file dialog puts a root certificate that exists in place of the wrong path.
+        app.click("#choose-ca-file").await;
+        let chosen = ca_fixture().display().to_string();
+        app.wait_js(
+            &format!("return document.querySelector('#setting-caFile').value === {}", json!(chosen)),
+            "the chosen CA file in its field",
+        )
+        .await;
+        let still_invalid: bool = app.js("return !document.querySelector('#setting-caFile-msg').hidden").await;
+        assert!(!still_invalid, "the old error goes once a file is chosen");
         app.type_into("#setting-proxyUrl", "http://proxy.example.com:3128").await;
         app.type_into("#setting-proxyUsername", "svc-mail").await;
         app.type_into("#setting-proxyPassword", "Pr0xy-pass-e2e").await;
@@ -427,6 +437,8 @@ async fn network_settings_refuse_a_bad_ca_file_and_keep_the_proxy_password_hidde
         app.wait_visible("#network-settings #save-settings").await;
         let proxy: String = app.js("return document.querySelector('#setting-proxyUrl').value").await;
         assert_eq!(proxy, "http://proxy.example.com:3128");
+        let ca_file: String = app.js("return document.querySelector('#setting-caFile').value").await;
+        assert_eq!(ca_file, ca_fixture().display().to_string(), "the CA file was saved");
         let password: String = app.js("return document.querySelector('#setting-proxyPassword').value").await;
         assert_eq!(password, "", "a stored password is never sent back to the page");
         let hint = app.text("#setting-proxyPassword-hint").await;
@@ -497,6 +509,11 @@ fn clipboard_text() -> Option<String> {
         std::process::Command::new(xclip).args(["-o", "-selection", "clipboard"]).output().expect("xclip runs");
     assert!(output.status.success(), "xclip: {}", String::from_utf8_lossy(&output.stderr));
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A certificate in PEM, standing in for an organisation's root.
+fn ca_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/mailwire-core/tests/fixtures/pfx-certificate.pem")
 }
 
 /// A .pfx exported with OpenSSL's defaults, password "Mailwire-test".

@@ -960,6 +960,14 @@ pub fn save_network_settings(
     get_network_settings(state)
 }
 
+/// Picks the organisation's root certificate for the network settings; `None` when cancelled.
+#[tauri::command]
+pub async fn choose_ca_file() -> Option<String> {
+    let title = "Choose your organisation's root certificate";
+    let extensions = ["pem", "crt", "cer", "der"];
+    choose_file("MAILWIRE_E2E_CA_FILE", title, "Certificate", &extensions).await.map(|path| path.display().to_string())
+}
+
 /// Puts text on the system clipboard: the copy buttons and Copy report. WebKitGTK refuses the
 /// web clipboard APIs to the page, so the copy goes through the shell on every system.
 #[tauri::command]

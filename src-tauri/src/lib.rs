@@ -39,6 +39,7 @@ pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bu
         commands::app_info,
         commands::get_network_settings,
         commands::save_network_settings,
+        commands::choose_ca_file,
         commands::first_paint,
     ])
 }

@@ -61,6 +61,7 @@ export const googleDelegationInfo = (clientId, scopes) =>
 export const getNetworkSettings = () => invoke('get_network_settings');
 export const saveNetworkSettings = (settings, proxyPassword) =>
   invoke('save_network_settings', { settings, proxyPassword });
+export const chooseCaFile = () => invoke('choose_ca_file');
 
 // Checks and reports
 export const runCheck = (id, { send = false } = {}) => invoke('run_check', { id, send });

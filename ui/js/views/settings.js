@@ -1,7 +1,7 @@
 // Network settings: how Mailwire reaches Microsoft and Google from this computer. Corporate
 // networks need a proxy or their own root certificate; slow links need longer timeouts. The proxy
 // password goes to the system keychain and is never shown again.
-import { getNetworkSettings, saveNetworkSettings } from '../api.js';
+import { getNetworkSettings, saveNetworkSettings, chooseCaFile } from '../api.js';
 import { h, mount } from '../util/dom.js';
 import { errorText } from '../util/format.js';
 import { toast } from '../util/ui.js';
@@ -36,7 +36,8 @@ export async function render(root, _params, nav) {
           : 'Kept in the system keychain, never in a file.',
       })),
     section('Certificates', 'If your network inspects HTTPS, add your organisation’s root certificate here (PEM or DER file). The system’s trusted certificates are always used too.',
-      field('caFile', 'Extra CA certificate file', current.caFile, { placeholder: '/path/to/corporate-root.pem', mono: true, optional: true })),
+      field('caFile', 'Extra CA certificate file', current.caFile, { placeholder: '/path/to/corporate-root.pem', mono: true, optional: true,
+        button: h('button', { type: 'button', class: 'btn', id: 'choose-ca-file', on: { click: pickCaFile } }, 'Choose…') })),
     section('Timeouts', 'In seconds. Raise them on slow or satellite links.',
       field('connectTimeoutSecs', 'Connect timeout', current.connectTimeoutSecs, { type: 'number', placeholder: '10', optional: true }),
       field('requestTimeoutSecs', 'Request timeout', current.requestTimeoutSecs, { type: 'number', placeholder: '30', optional: true })),
@@ -95,7 +96,20 @@ export async function render(root, _params, nav) {
       h('div', { class: 'form-card' }, children));
   }
 
-  function field(key, label, value, { type = 'text', placeholder, hint, mono, optional } = {}) {
+  async function pickCaFile() {
+    try {
+      const path = await chooseCaFile();
+      if (path) {
+        inputs.caFile.value = path;
+        inputs.caFile.removeAttribute('aria-invalid');
+        messages.caFile.hidden = true;
+      }
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
+  }
+
+  function field(key, label, value, { type = 'text', placeholder, hint, mono, optional, button } = {}) {
     const id = `setting-${key}`;
     const msg = h('p', { class: 'field-message', id: `${id}-msg`, role: 'alert', hidden: true });
     const hintEl = hint ? h('p', { class: 'field-hint', id: `${id}-hint` }, hint) : null;
@@ -109,6 +123,6 @@ export async function render(root, _params, nav) {
     messages[key] = msg;
     return h('div', { class: 'field' },
       h('label', { class: 'field-label', for: id }, label, optional ? h('span', { class: 'field-optional' }, 'optional') : null),
-      input, hintEl, msg);
+      button ? h('div', { class: 'input-with-button' }, input, button) : input, hintEl, msg);
   }
 }
