@@ -591,24 +591,26 @@ pub async fn import_certificate(state: State<'_, AppState>, name: String) -> Com
     else {
         return Ok(None);
     };
+    // A .pfx chosen earlier and left without its password is replaced by this choice.
+    lock(&state.locked_pfx).take();
     let text = match certificate::read_file(&certificate_path).map_err(certificate_error)? {
         CertificateFile::Pfx(bytes) => return open_pfx(&state, bytes, None, &name).map(Some),
         CertificateFile::Pem(text) => text,
     };
     // The certificate is checked first: a wrong file is reported before the key is asked for.
-    certificate::facts(&text).map_err(certificate_error)?;
-    let key_text = if certificate::has_private_key(&text) {
-        SecretString::new(text.clone())
+    certificate::facts(text.expose()).map_err(certificate_error)?;
+    let read = if certificate::has_private_key(text.expose()) {
+        certificate::from_pem(text.expose(), text.expose())
     } else {
         let title = "Choose the certificate's private key (PEM)";
         let Some(key_path) = choose_file("MAILWIRE_E2E_PRIVATE_KEY_FILE", title, "Private key", &["pem", "key"]).await
         else {
             return Ok(None);
         };
-        SecretString::new(certificate::read_text(&key_path).map_err(certificate_error)?)
+        certificate::key_for(text.expose(), &key_path, None)
+            .and_then(|key| certificate::from_pem(text.expose(), key.expose()))
     };
-    let read = certificate::from_pem(&text, key_text.expose()).map_err(certificate_error)?;
-    Ok(Some(hold_certificate(&state, read, &name)))
+    Ok(Some(hold_certificate(&state, read.map_err(certificate_error)?, &name)))
 }
 
 /// Opens the .pfx chosen last with the password the user typed.
@@ -649,7 +651,10 @@ fn certificate_error(error: certificate::CertificateError) -> CommandError {
     let message = match error {
         // These start with the file's path, which keeps its own spelling.
         Unreadable { .. } | TooLarge(_) => message,
-        _ => message[..1].to_uppercase() + &message[1..],
+        _ => {
+            let mut chars = message.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        }
     };
     CommandError::field("certificate", message)
 }
@@ -962,10 +967,9 @@ pub fn save_network_settings(
 
 /// Picks the organisation's root certificate for the network settings; `None` when cancelled.
 #[tauri::command]
-pub async fn choose_ca_file() -> Option<String> {
+pub async fn choose_ca_file() -> Option<PathBuf> {
     let title = "Choose your organisation's root certificate";
-    let extensions = ["pem", "crt", "cer", "der"];
-    choose_file("MAILWIRE_E2E_CA_FILE", title, "Certificate", &extensions).await.map(|path| path.display().to_string())
+    choose_file("MAILWIRE_E2E_CA_FILE", title, "Certificate", &["pem", "crt", "cer", "der"]).await
 }
 
 /// Puts text on the system clipboard: the copy buttons and Copy report. WebKitGTK refuses the

@@ -408,7 +408,11 @@ fn secret_input(from_stdin: bool, variable: &str, what: &str) -> Result<Option<S
             .take(64 * 1024)
             .read_to_string(&mut text)
             .map_err(|e| Exit::usage(format!("cannot read the {what} from standard input: {e}")))?;
-        let secret = SecretString::new(text.trim_end_matches(['\r', '\n']).to_string());
+        // Trimmed in place and moved, so no copy of the secret is left behind unwiped.
+        while text.ends_with(['\r', '\n']) {
+            text.pop();
+        }
+        let secret = SecretString::new(text);
         return if secret.is_empty() {
             Err(Exit::usage(format!("the {what} on standard input is empty")))
         } else {
@@ -429,9 +433,9 @@ fn pfx_password(from_stdin: bool) -> Result<Option<SecretString>, Exit> {
 
 fn certificate_error(error: certificate::CertificateError) -> Exit {
     match error {
-        certificate::CertificateError::PfxPasswordNeeded => Exit::usage(format!(
-            "{error}: set MAILWIRE_CERTIFICATE_PASSWORD or pipe it with --certificate-password-stdin"
-        )),
+        certificate::CertificateError::PfxPasswordNeeded => Exit::usage(
+            "the .pfx file is protected by a password: set MAILWIRE_CERTIFICATE_PASSWORD or pipe it with --certificate-password-stdin",
+        ),
         other => other.into(),
     }
 }

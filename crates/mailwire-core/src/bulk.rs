@@ -36,6 +36,7 @@ pub struct SenderReport {
 pub fn parse_senders(text: &str) -> Result<Vec<String>, String> {
     let mut seen = std::collections::HashSet::new();
     let mut senders = Vec::new();
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') || !seen.insert(line.to_ascii_lowercase()) {
@@ -115,7 +116,7 @@ mod tests {
 
     #[test]
     fn a_mailbox_listed_twice_is_checked_once() {
-        let text = "# helpdesk\nA@contoso.com\n\nb@contoso.com\na@CONTOSO.com\nA@contoso.com\n";
+        let text = "\u{FEFF}# helpdesk\nA@contoso.com\n\nb@contoso.com\na@CONTOSO.com\nA@contoso.com\n";
         assert_eq!(parse_senders(text).unwrap(), ["A@contoso.com", "b@contoso.com"]);
     }
 

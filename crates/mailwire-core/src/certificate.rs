@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 use x509_parser::pem::Pem;
 
 use crate::secret::SecretString;
+use crate::UTF8_BOM;
+
+/// Where every PEM block starts.
+const PEM_BEGIN: &str = "-----BEGIN ";
 
 /// Certificate and key files are a few kilobytes; anything this big is the wrong file.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024;
@@ -81,17 +85,29 @@ pub enum CertificateError {
         "the .pfx file holds no private key: export it again with its key (Certificate Export Wizard: \"Yes, export the private key\"; or Export-PfxCertificate)"
     )]
     PfxWithoutKey,
-    #[error("the .pfx file could not be read: {0}")]
+    #[error("the file is neither PEM text, a DER certificate nor a .pfx that can be read: {0}")]
     BadPfx(String),
+    #[error("the .pfx file holds its own private key; leave out the separate key file")]
+    KeyBesidePfx,
 }
 
 /// A certificate file as it may come from Windows, macOS or OpenSSL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum CertificateFile {
     /// PEM text: the certificate, and perhaps its key. A DER-encoded `.cer` arrives here converted.
-    Pem(String),
+    Pem(SecretString),
     /// PKCS#12 (`.pfx`, `.p12`): certificate and key, sealed with a password.
     Pfx(Vec<u8>),
+}
+
+impl std::fmt::Debug for CertificateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // PEM text may hold a private key.
+        match self {
+            Self::Pem(_) => f.write_str("Pem(..)"),
+            Self::Pfx(bytes) => write!(f, "Pfx({} bytes)", bytes.len()),
+        }
+    }
 }
 
 /// A certificate with its private key, checked to belong together.
@@ -156,21 +172,20 @@ pub fn from_pem(certificate_pem: &str, private_key_pem: &str) -> Result<Certific
 
 /// Reads a certificate and its key: a `.pfx` alone (opened with `pfx_password`, or with none),
 /// or PEM/DER files where the key may sit in the certificate's file (as `openssl req -x509 … -out
-/// both.pem` leaves it).
+/// both.pem` leaves it) or in a separate PEM or `.pfx` file.
 pub fn read_files(
     certificate: &Path,
     private_key: Option<&Path>,
     pfx_password: Option<&SecretString>,
 ) -> Result<CertificateCredential, CertificateError> {
-    match read_file(certificate)? {
-        CertificateFile::Pfx(bytes) => from_pfx(&bytes, pfx_password),
-        CertificateFile::Pem(certificate_text) => {
-            let key_text = match private_key {
-                Some(path) => SecretString::new(read_text(path)?),
-                None => SecretString::new(certificate_text.clone()),
-            };
-            from_pem(&certificate_text, key_text.expose())
+    match (read_file(certificate)?, private_key) {
+        (CertificateFile::Pfx(_), Some(_)) => Err(CertificateError::KeyBesidePfx),
+        (CertificateFile::Pfx(bytes), None) => from_pfx(&bytes, pfx_password),
+        (CertificateFile::Pem(text), Some(key_file)) => {
+            let key = key_for(text.expose(), key_file, pfx_password)?;
+            from_pem(text.expose(), key.expose())
         }
+        (CertificateFile::Pem(text), None) => from_pem(text.expose(), text.expose()),
     }
 }
 
@@ -182,7 +197,7 @@ pub fn key_for(
 ) -> Result<SecretString, CertificateError> {
     let key_text = match read_file(key_file)? {
         CertificateFile::Pfx(bytes) => from_pfx(&bytes, pfx_password)?.private_key_pem,
-        CertificateFile::Pem(text) => SecretString::new(text),
+        CertificateFile::Pem(text) => text,
     };
     Ok(from_pem(certificate_pem, key_text.expose())?.private_key_pem)
 }
@@ -207,20 +222,23 @@ pub fn from_pfx(bytes: &[u8], password: Option<&SecretString>) -> Result<Certifi
     from_pem(&pem_block(leaf.as_der(), "CERTIFICATE"), key.expose())
 }
 
-/// Reads a certificate file in whichever form it comes: PEM text, a DER certificate, or PKCS#12.
+/// Reads a certificate file in whichever form it comes, judged by its content rather than its
+/// name: PEM text, a DER certificate, or PKCS#12.
 pub fn read_file(path: &Path) -> Result<CertificateFile, CertificateError> {
-    let bytes = read_bytes(path)?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(CertificateFile::Pem(text)),
-        Err(binary) => {
-            let bytes = binary.into_bytes();
-            if x509_parser::parse_x509_certificate(&bytes).is_ok() {
-                Ok(CertificateFile::Pem(pem_block(&bytes, "CERTIFICATE")))
-            } else {
-                Ok(CertificateFile::Pfx(bytes))
-            }
-        }
+    let bytes = zeroize::Zeroizing::new(read_bytes(path)?);
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(&bytes);
+    if bytes.windows(PEM_BEGIN.len()).any(|window| window == PEM_BEGIN.as_bytes()) {
+        // Bag attributes from `openssl pkcs12 -nodes` may carry non-UTF-8 names; the blocks are ASCII.
+        return Ok(CertificateFile::Pem(SecretString::new(String::from_utf8_lossy(bytes).into_owned())));
     }
+    if let Ok((rest, _)) = x509_parser::parse_x509_certificate(bytes) {
+        // Only the certificate's own bytes: trailing bytes would change its thumbprint.
+        return Ok(CertificateFile::Pem(SecretString::new(pem_block(
+            &bytes[..bytes.len() - rest.len()],
+            "CERTIFICATE",
+        ))));
+    }
+    Ok(CertificateFile::Pfx(bytes.to_vec()))
 }
 
 /// Whether a PEM text carries a private key, so a picker can ask for the key file only when needed.
@@ -292,14 +310,6 @@ pub(crate) fn pem_block(der: &[u8], label: &str) -> String {
     let lines: Vec<&str> =
         body.as_bytes().chunks(64).map(|chunk| std::str::from_utf8(chunk).expect("base64 is ASCII")).collect();
     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
-}
-
-/// Reads a PEM key file as text, refusing huge and binary files.
-pub fn read_text(path: &Path) -> Result<String, CertificateError> {
-    String::from_utf8(read_bytes(path)?).map_err(|_| CertificateError::Unreadable {
-        path: path.display().to_string(),
-        reason: "it is not a PEM text file (its first line should say -----BEGIN PRIVATE KEY-----)".into(),
-    })
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, CertificateError> {
@@ -431,14 +441,45 @@ mod tests {
         let CertificateFile::Pem(certificate_pem) = read_file(&fixture("pfx-certificate.cer")).unwrap() else {
             panic!("a DER certificate reads as a certificate");
         };
-        assert_eq!(facts(&certificate_pem).unwrap().thumbprint, FIXTURE_THUMBPRINT);
-        let key = key_for(&certificate_pem, &fixture("pfx-3des.pfx"), Some(&password)).unwrap();
+        let certificate_pem = certificate_pem.expose();
+        assert_eq!(facts(certificate_pem).unwrap().thumbprint, FIXTURE_THUMBPRINT);
+        let key = key_for(certificate_pem, &fixture("pfx-3des.pfx"), Some(&password)).unwrap();
         rsa_private_key(key.expose()).unwrap();
         let other = create("other").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let other_key = dir.path().join("other.pem");
         std::fs::write(&other_key, other.private_key_pem.expose()).unwrap();
-        assert_eq!(key_for(&certificate_pem, &other_key, None).unwrap_err(), CertificateError::KeyMismatch);
+        assert_eq!(key_for(certificate_pem, &other_key, None).unwrap_err(), CertificateError::KeyMismatch);
+        // A DER certificate and its key as a .pfx, given as two files, pair up too.
+        let read =
+            read_files(&fixture("pfx-certificate.cer"), Some(&fixture("pfx-3des.pfx")), Some(&password)).unwrap();
+        assert_eq!(read.facts.thumbprint, FIXTURE_THUMBPRINT);
+        let refused = read_files(&fixture("pfx-aes256.pfx"), Some(&other_key), Some(&password)).unwrap_err();
+        assert_eq!(refused, CertificateError::KeyBesidePfx);
+    }
+
+    /// As Windows tools leave files: a byte-order mark before the PEM, bytes after the DER.
+    #[test]
+    fn a_byte_order_mark_or_trailing_bytes_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = create("bom").unwrap();
+        let with_bom = dir.path().join("bom.pem");
+        let text = format!("\u{FEFF}{}{}", created.certificate_pem, created.private_key_pem.expose());
+        std::fs::write(&with_bom, text).unwrap();
+        assert_eq!(read_files(&with_bom, None, None).unwrap().facts, created.facts);
+
+        let padded = dir.path().join("padded.cer");
+        let mut der = std::fs::read(fixture("pfx-certificate.cer")).unwrap();
+        der.extend_from_slice(b"\r\n\0\0");
+        std::fs::write(&padded, der).unwrap();
+        let CertificateFile::Pem(pem) = read_file(&padded).unwrap() else { panic!("a DER certificate") };
+        assert_eq!(facts(pem.expose()).unwrap().thumbprint, FIXTURE_THUMBPRINT);
+
+        let neither = dir.path().join("notes.txt");
+        std::fs::write(&neither, "just some notes").unwrap();
+        let error = read_files(&neither, None, None).unwrap_err();
+        assert!(matches!(error, CertificateError::BadPfx(_)), "{error}");
+        assert!(error.to_string().starts_with("the file is neither PEM text, a DER certificate nor a .pfx"), "{error}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::microsoft::{retried_note, unexpected_body};
 use crate::secret::SecretString;
 use crate::token::{AccessToken, TokenCache};
 use crate::validate::{self, FieldError, SettingsError};
+use crate::UTF8_BOM;
 
 pub const SCOPE_FULL: &str = "https://mail.google.com/";
 pub const SCOPE_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
@@ -139,6 +140,8 @@ pub fn parse_key(bytes: &[u8]) -> Result<ServiceAccountKey, KeyFileError> {
     if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
         return Err(KeyFileError::TooLarge(bytes.len() as u64));
     }
+    // Windows editors may save the key with a byte-order mark, which JSON parsers refuse.
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let text_start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = text_start else {
         return Err(KeyFileError::Empty);
@@ -782,6 +785,9 @@ mod tests {
         assert_eq!(parse_key(&[0x30, 0x82, 0x0a, 0x01, 0x02]).unwrap_err(), KeyFileError::P12);
         assert!(matches!(parse_key(b"hello").unwrap_err(), KeyFileError::NotJson(_)));
         assert!(matches!(parse_key(b"[1,2]").unwrap_err(), KeyFileError::NotJson(_)));
+        // Past a byte-order mark the file is read as JSON: this one is a JSON OAuth client.
+        let with_bom = [UTF8_BOM, br#"{"web":{}}"#.as_slice()].concat();
+        assert_eq!(parse_key(&with_bom).unwrap_err(), KeyFileError::OAuthClient("web".into()));
         assert_eq!(
             parse_key(br#"{"installed":{"client_id":"x"}}"#).unwrap_err(),
             KeyFileError::OAuthClient("installed".into())

@@ -10,6 +10,10 @@
 // failed request, so their size costs nothing that boxing would save.
 #![allow(clippy::result_large_err)]
 
+/// The byte-order mark some Windows editors put at the start of a UTF-8 file; files a user hands
+/// over (keys, certificates, mailbox lists) are read as if it were not there.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 pub mod bulk;
 pub mod certificate;
 pub mod check;

@@ -106,8 +106,8 @@ async fn handle(
         None => route_to(router, request).await,
         Some(route) => {
             // Held until the answer is ready, so injected latency counts as time in flight.
-            let _mailbox_slot = match microsoft::mailbox_key(request.uri().path(), request.headers()) {
-                Some(key) if route == Route::GraphSendMail => match shared.enter_mailbox(key) {
+            let mailbox_slot = match microsoft::mailbox_key(request.uri().path(), request.headers()) {
+                Some(key) if route == Route::GraphSendMail => match shared.enter_mailbox(route, key) {
                     Some(slot) => Some(slot),
                     None => {
                         let now = shared.now(route);
@@ -125,7 +125,7 @@ async fn handle(
                 tokio::time::sleep(Duration::from_millis(latency_ms)).await;
             }
             let now = shared.now(route);
-            match firing {
+            let response = match firing {
                 None => route_to(router, request).await,
                 Some(Firing::DropConnection) => return Err(ConnectionDropped),
                 Some(Firing::DropMidResponse) => cut_short(route_to(router, request).await).await,
@@ -138,7 +138,10 @@ async fn handle(
                 Some(firing) => microsoft::fault_response(route, &firing, request.headers(), now)
                     .or_else(|| google::fault_response(route, &firing, now))
                     .unwrap_or_else(|| respond::empty(500, &[])),
-            }
+            };
+            // Given back here, while no lock is held: the slot takes the state lock to leave.
+            drop(mailbox_slot);
+            response
         }
     };
     Ok(dated(&shared, route, response))

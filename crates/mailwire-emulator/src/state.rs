@@ -120,10 +120,12 @@ impl Shared {
 
     /// Takes a slot for a request to an app's mailbox, or none when it already has
     /// [`MAILBOX_CONCURRENCY`] requests in flight.
-    pub(crate) fn enter_mailbox(self: &Arc<Self>, key: String) -> Option<MailboxSlot> {
+    /// A request turned away is still counted, as every request that reached the emulator is.
+    pub(crate) fn enter_mailbox(self: &Arc<Self>, route: Route, key: String) -> Option<MailboxSlot> {
         let mut inner = self.lock();
         let count = inner.mailbox_requests.entry(key.clone()).or_default();
         if *count >= MAILBOX_CONCURRENCY {
+            *inner.counts.entry(route).or_default() += 1;
             return None;
         }
         *count += 1;

@@ -253,13 +253,13 @@ export async function render(root, params, nav) {
     const pick = async (button, how) => {
       if (state.certificateBusy) return;
       state.certificateBusy = true;
-      const label = button.textContent;
       busy(button, how === 'create' ? 'Creating…' : 'Reading…');
       try {
         collectValues();
         const name = values.name.trim() || 'Mailwire';
         const result = how === 'create' ? await createCertificate(name) : await importCertificate(name);
-        if (result) { state.newCertificate = result; state.dirty = true; state.pfxPrompt = null; }
+        state.pfxPrompt = null;
+        if (result) { state.newCertificate = result; state.dirty = true; }
         state.certificateBusy = false;
         mount(wrap.parentElement, certificateField());
         document.getElementById(result ? 'save-certificate' : (how === 'create' ? 'create-certificate' : 'choose-certificate'))?.focus();
@@ -271,9 +271,10 @@ export async function render(root, params, nav) {
           document.getElementById('certificate-password')?.focus();
           return;
         }
-        button.disabled = false;
-        button.textContent = label;
-        setMsg(msg, 'error', errorText(err));
+        // Another choice failed: a password prompt for an earlier .pfx would now open the wrong file.
+        state.pfxPrompt = null;
+        mount(wrap.parentElement, certificateField());
+        fields.certificate.setMessage('error', errorText(err));
       }
     };
     // A .pfx is sealed with the password it was exported with; it goes to Rust once, for opening.

@@ -37,7 +37,7 @@ export async function render(root, _params, nav) {
       })),
     section('Certificates', 'If your network inspects HTTPS, add your organisation’s root certificate here (PEM or DER file). The system’s trusted certificates are always used too.',
       field('caFile', 'Extra CA certificate file', current.caFile, { placeholder: '/path/to/corporate-root.pem', mono: true, optional: true,
-        button: h('button', { type: 'button', class: 'btn', id: 'choose-ca-file', on: { click: pickCaFile } }, 'Choose…') })),
+        button: h('button', { type: 'button', class: 'btn', id: 'choose-ca-file', 'aria-label': 'Choose the extra CA certificate file', on: { click: pickCaFile } }, 'Choose…') })),
     section('Timeouts', 'In seconds. Raise them on slow or satellite links.',
       field('connectTimeoutSecs', 'Connect timeout', current.connectTimeoutSecs, { type: 'number', placeholder: '10', optional: true }),
       field('requestTimeoutSecs', 'Request timeout', current.requestTimeoutSecs, { type: 'number', placeholder: '30', optional: true })),
@@ -96,7 +96,10 @@ export async function render(root, _params, nav) {
       h('div', { class: 'form-card' }, children));
   }
 
-  async function pickCaFile() {
+  async function pickCaFile(event) {
+    const button = event.currentTarget;
+    if (button.disabled) return;
+    button.disabled = true;
     try {
       const path = await chooseCaFile();
       if (path) {
@@ -106,6 +109,8 @@ export async function render(root, _params, nav) {
       }
     } catch (err) {
       toast(errorText(err), 'error');
+    } finally {
+      button.disabled = false;
     }
   }
 
