@@ -124,18 +124,26 @@ fn map_keyring_error(error: keyring::Error) -> SecretStoreError {
     match error {
         keyring::Error::PlatformFailure(inner) => SecretStoreError::Unavailable(inner.to_string()),
         keyring::Error::NoStorageAccess(inner) => SecretStoreError::Locked(inner.to_string()),
+        keyring::Error::TooLong(_, limit) => SecretStoreError::Failed(format!(
+            "the secret is longer than the system keychain takes ({limit} bytes at most); for a certificate, use an RSA 2048 or 3072 key"
+        )),
         other => SecretStoreError::Failed(other.to_string()),
     }
 }
 
 impl SecretStore for KeyringStore {
+    // Stored as UTF-8 bytes rather than as a "password": on Windows keyring keeps passwords as
+    // UTF-16, and a private key in PEM (1.7 KB of text) would then overflow Credential Manager's
+    // 2,560-byte limit. Elsewhere the two are the same bytes.
     fn put(&self, profile_id: &str, kind: SecretKind, value: &SecretString) -> Result<(), SecretStoreError> {
-        self.entry(profile_id, kind)?.set_password(value.expose()).map_err(map_keyring_error)
+        self.entry(profile_id, kind)?.set_secret(value.expose().as_bytes()).map_err(map_keyring_error)
     }
 
     fn get(&self, profile_id: &str, kind: SecretKind) -> Result<Option<SecretString>, SecretStoreError> {
-        match self.entry(profile_id, kind)?.get_password() {
-            Ok(value) => Ok(Some(SecretString::new(value))),
+        match self.entry(profile_id, kind)?.get_secret() {
+            Ok(bytes) => String::from_utf8(bytes).map(|value| Some(SecretString::new(value))).map_err(|_| {
+                SecretStoreError::Failed(format!("the keychain entry for {} is not text; save it again", kind.as_str()))
+            }),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(error) => Err(map_keyring_error(error)),
         }

@@ -177,6 +177,11 @@ fn keyring_round_trip() {
         Err(e) => panic!("CI must provide a Secret Service: {e}"),
     }
     assert_eq!(store.get(&id, SecretKind::ClientSecret).unwrap().unwrap().expose(), secret.expose());
+    // A private key as it is kept: 1.7 KB of PEM text comes back byte for byte.
+    let key = SecretString::new(mailwire_core::certificate::create("keyring").unwrap().private_key_pem.expose());
+    store.put(&id, SecretKind::CertificateKey, &key).unwrap();
+    assert_eq!(store.get(&id, SecretKind::CertificateKey).unwrap().unwrap().expose(), key.expose());
     store.delete_all(&id).unwrap();
     assert!(store.get(&id, SecretKind::ClientSecret).unwrap().is_none());
+    assert!(store.get(&id, SecretKind::CertificateKey).unwrap().is_none());
 }
