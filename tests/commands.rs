@@ -417,3 +417,18 @@ fn the_ca_file_dialog_returns_the_chosen_path() {
     std::env::remove_var("MAILWIRE_E2E_CA_FILE");
     assert_eq!(chosen, json!("/etc/ssl/certs/corporate-root.pem"));
 }
+
+/// The first screen's list rides along with the page: the same summaries `list_profiles` gives,
+/// and nothing secret.
+#[test]
+fn the_page_gets_the_connections_list_with_its_boot_script() {
+    let h = Harness::new();
+    h.ok("save_profile", microsoft_input(Some("Top8Q~secret-value-for-tests-0123")));
+    let state = AppState::new(h.store.clone(), h.secrets.clone()).unwrap();
+    let script = mailwire_desktop::commands::boot_script(&state);
+    let json = script.strip_prefix("window.__MAILWIRE_BOOT__ = ").and_then(|s| s.strip_suffix(';')).unwrap();
+    let boot: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(boot["profiles"], h.ok("list_profiles", json!({})));
+    assert_eq!(boot["profiles"][0]["name"], "Head office");
+    assert!(!script.contains("Top8Q~"));
+}

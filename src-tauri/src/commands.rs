@@ -206,6 +206,16 @@ pub fn list_profiles(state: State<'_, AppState>) -> CommandResult<Vec<ProfileSum
     Ok(loaded.profiles.iter().map(ProfileSummary::from).collect())
 }
 
+/// A script that hands the page the connections list before it asks for it. Without a readable
+/// store it hands nothing, and the page asks as usual and shows the error.
+pub fn boot_script(state: &AppState) -> String {
+    let boot = state.store.load().ok().and_then(|loaded| {
+        let profiles: Vec<ProfileSummary> = loaded.profiles.iter().map(ProfileSummary::from).collect();
+        serde_json::to_string(&serde_json::json!({ "profiles": profiles })).ok()
+    });
+    boot.map(|json| format!("window.__MAILWIRE_BOOT__ = {json};")).unwrap_or_default()
+}
+
 #[tauri::command]
 pub fn get_profile(state: State<'_, AppState>, id: String) -> CommandResult<ProfileView> {
     let profile = state.store.find(&id)?;

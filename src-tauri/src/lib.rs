@@ -59,7 +59,12 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let state = state::AppState::from_environment()?;
+            // The first screen's connections come with the page, so it paints without waiting
+            // for the first command round trip, which can be the slowest of all.
+            let boot = commands::boot_script(&state);
             app.manage(state);
+            let config = app.config().app.windows.first().cloned().ok_or("tauri.conf.json defines no window")?;
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.initialization_script(&boot).build()?;
             menu::install(app)?;
             Ok(())
         })

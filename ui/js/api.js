@@ -93,6 +93,22 @@ export async function onFileDragHover(cb) {
   return () => offs.forEach((off) => off());
 }
 
+/**
+ * The connections the shell handed over with the page, once: the script runs again on a reload,
+ * when its list may be stale, so a reload asks the shell instead.
+ */
+export function takeBootProfiles() {
+  const boot = window.__MAILWIRE_BOOT__;
+  window.__MAILWIRE_BOOT__ = undefined;
+  try {
+    if (!boot || sessionStorage.getItem('mailwire-booted')) return null;
+    sessionStorage.setItem('mailwire-booted', '1');
+  } catch (_) {
+    return null;
+  }
+  return Array.isArray(boot.profiles) ? boot.profiles : null;
+}
+
 // Startup benchmark hook. The command may not exist in every build, so failure is silent.
 export function reportFirstPaint() {
   try {

@@ -1,6 +1,6 @@
 // Connections list: the first screen. Shows each saved connection with its last check, and the
 // sandbox offer when there is nothing yet.
-import { listProfiles, deleteProfile, duplicateProfile, startSandbox } from '../api.js';
+import { listProfiles, deleteProfile, duplicateProfile, startSandbox, takeBootProfiles } from '../api.js';
 import { h, mount, providerLogo, providerName } from '../util/dom.js';
 import { relativeTime, absoluteTime, errorText } from '../util/format.js';
 import { toast, confirmDialog } from '../util/ui.js';
@@ -20,7 +20,7 @@ export async function render(root, params, nav) {
 
   let profiles;
   try {
-    profiles = params.profiles || await listProfiles();
+    profiles = params.profiles || takeBootProfiles() || await listProfiles();
   } catch (err) {
     mount(body, errorPanel(errorText(err), () => nav.go('list')));
     return;
