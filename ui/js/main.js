@@ -5,11 +5,15 @@ import { appInfo, openLogFolder, reportFirstPaint } from './api.js';
 import { errorText } from './util/format.js';
 import { toast } from './util/ui.js';
 import * as listView from './views/list.js';
-import * as formView from './views/form.js';
-import * as checkView from './views/check.js';
-import * as settingsView from './views/settings.js';
 
-const VIEWS = { list: listView, form: formView, check: checkView, settings: settingsView };
+// The first screen needs only the list: the other views load when first opened, which keeps
+// their loading and parsing out of the time to the first paint.
+const VIEWS = {
+  list: () => Promise.resolve(listView),
+  form: () => import('./views/form.js'),
+  check: () => import('./views/check.js'),
+  settings: () => import('./views/settings.js'),
+};
 const root = document.getElementById('main');
 let cleanup = null;
 let navSeq = 0;
@@ -24,7 +28,9 @@ const nav = {
     root.replaceChildren();
     root.dataset.view = name;
     root.scrollTop = 0;
-    const c = await VIEWS[name].render(root, params, nav);
+    const view = await VIEWS[name]();
+    if (seq !== navSeq) return;
+    const c = await view.render(root, params, nav);
     // A quicker later navigation wins; drop the cleanup of a view that is already gone.
     if (seq !== navSeq) { if (typeof c === 'function') c(); return; }
     cleanup = typeof c === 'function' ? c : null;
