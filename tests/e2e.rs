@@ -192,7 +192,15 @@ async fn microsoft_certificate_is_created_uploaded_and_signs_in() {
         app.type_into("#field-name", "Certificate office").await;
         app.type_into("#field-tenant", sandbox::TENANT_ID).await;
         app.type_into("#field-client-id", &creds.client_id).await;
+        // Inline validation adds a line under each ID a moment after typing; a click aimed before
+        // that shift would land above the control.
+        app.wait_js(
+            "return ['#field-tenant-msg', '#field-client-id-msg'].every((m) => document.querySelector(m)?.dataset.level === 'ok')",
+            "tenant and client ID validated",
+        )
+        .await;
         app.click("label[for=credential-certificate]").await;
+        app.wait_visible("#create-certificate").await;
         app.click("#create-certificate").await;
         app.wait_visible("#certificate-thumbprint").await;
         let thumbprint = app.text("#certificate-thumbprint").await;
