@@ -688,6 +688,7 @@ impl App {
         let script =
             format!("const e = document.querySelector({sel}); return !!e && !e.disabled;", sel = Value::from(css));
         self.wait_js(&script, &format!("{css} to be enabled")).await;
+        self.wait_still(css).await;
         let deadline = Instant::now() + WAIT;
         loop {
             let element = self.find(css).await;
@@ -706,6 +707,25 @@ impl App {
                 }
                 Err(e) => panic!("click {css}: {e}"),
             }
+        }
+    }
+
+    /// A click is aimed at where the element is; if an inline message appears above it a moment
+    /// later, the click lands on something else. Waits until it holds still for a frame or two.
+    async fn wait_still(&self, css: &str) {
+        let script = format!(
+            "const e = document.querySelector({sel}); if (!e) return []; const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height];",
+            sel = Value::from(css)
+        );
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut last: Vec<f64> = self.js(&script).await;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(80)).await;
+            let now: Vec<f64> = self.js(&script).await;
+            if now == last {
+                return;
+            }
+            last = now;
         }
     }
 
