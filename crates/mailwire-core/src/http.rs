@@ -469,19 +469,26 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 fn classify(error: &reqwest::Error, host: &str) -> NetError {
     let host = host.to_string();
-    let mut chain = error.to_string();
+    // The causes only: the top message quotes the URL, whose host, port or path could contain any
+    // of the words looked for below (a port such as 40743 once read as a proxy's 407).
+    let mut chain = String::new();
     let mut source = error.source();
     while let Some(inner) = source {
-        chain.push_str(": ");
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
         chain.push_str(&inner.to_string());
         source = inner.source();
+    }
+    if chain.is_empty() {
+        chain = error.to_string();
     }
     let lower = chain.to_ascii_lowercase();
     if error.is_timeout() {
         let phase = if error.is_connect() { TimeoutPhase::Connect } else { TimeoutPhase::Response };
         return NetError::Timeout { host, phase };
     }
-    if lower.contains("proxy authorization required") || lower.contains("407") {
+    if lower.contains("proxy authorization required") || lower.contains("proxy authentication required") {
         return NetError::ProxyAuth;
     }
     if lower.contains("dns error")
