@@ -199,6 +199,11 @@ fn view(state: &AppState, profile: &Profile) -> ProfileView {
 
 #[tauri::command]
 pub fn list_profiles(state: State<'_, AppState>) -> CommandResult<Vec<ProfileSummary>> {
+    profile_summaries(&state)
+}
+
+/// The connections list; a store recovered from its backup is logged, whoever asked first.
+fn profile_summaries(state: &AppState) -> CommandResult<Vec<ProfileSummary>> {
     let loaded = state.store.load()?;
     if let Some(warning) = loaded.recovered {
         tracing::warn!("{warning}");
@@ -209,10 +214,9 @@ pub fn list_profiles(state: State<'_, AppState>) -> CommandResult<Vec<ProfileSum
 /// A script that hands the page the connections list before it asks for it. Without a readable
 /// store it hands nothing, and the page asks as usual and shows the error.
 pub fn boot_script(state: &AppState) -> String {
-    let boot = state.store.load().ok().and_then(|loaded| {
-        let profiles: Vec<ProfileSummary> = loaded.profiles.iter().map(ProfileSummary::from).collect();
-        serde_json::to_string(&serde_json::json!({ "profiles": profiles })).ok()
-    });
+    let boot = profile_summaries(state)
+        .ok()
+        .and_then(|profiles| serde_json::to_string(&serde_json::json!({ "profiles": profiles })).ok());
     boot.map(|json| format!("window.__MAILWIRE_BOOT__ = {json};")).unwrap_or_default()
 }
 

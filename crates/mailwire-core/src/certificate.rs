@@ -65,7 +65,7 @@ pub enum CertificateError {
     BadCertificate(String),
     #[error("the certificate's key is not RSA; Entra app sign-in with a certificate needs an RSA certificate")]
     NotRsa,
-    #[error("no private key found: choose the PEM file that holds the key (its first line says BEGIN PRIVATE KEY)")]
+    #[error("no private key found: choose the PEM file that holds the key (its first line names a PRIVATE KEY)")]
     NoPrivateKey,
     #[error(
         "the private key is protected by a password; export it without one (openssl pkey -in key.pem -out plain.pem)"
@@ -411,7 +411,9 @@ mod tests {
             let read = read_files(&fixture(name), None, Some(&password)).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(read.facts.thumbprint, FIXTURE_THUMBPRINT, "{name}");
             assert_eq!(read.facts.subject, "CN=Mailwire PFX fixture");
-            assert!(read.private_key_pem.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+            let labels: Vec<String> =
+                pem_blocks(read.private_key_pem.expose().as_bytes()).into_iter().map(|block| block.label).collect();
+            assert_eq!(labels, ["PRIVATE KEY"], "{name}: the key alone, as PKCS#8");
             rsa_private_key(read.private_key_pem.expose()).unwrap();
         }
         let read = read_files(&fixture("pfx-no-password.pfx"), None, None).unwrap();

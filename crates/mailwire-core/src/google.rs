@@ -207,7 +207,7 @@ pub fn parse_key(bytes: &[u8]) -> Result<ServiceAccountKey, KeyFileError> {
 fn signing_key(private_key: &SecretString) -> Result<RsaKeyPair, KeyFileError> {
     certificate::rsa_private_key(private_key.expose()).map_err(|e| {
         KeyFileError::BadPrivateKey(match e {
-            CertificateError::NoPrivateKey => "it is not a PEM 'BEGIN PRIVATE KEY' block".into(),
+            CertificateError::NoPrivateKey => "it is not a PEM private key block".into(),
             CertificateError::EncryptedKey => "it is protected by a password".into(),
             _ => "it is not a valid RSA private key".into(),
         })
@@ -816,7 +816,7 @@ mod tests {
         assert_eq!(err, KeyFileError::BadPrivateKey("it is not a valid RSA private key".into()));
         let no_pem = bad_pem.to_string().replace("PRIVATE KEY", "PUBLIC KEY");
         let err = parse_key(no_pem.as_bytes()).unwrap_err();
-        assert_eq!(err, KeyFileError::BadPrivateKey("it is not a PEM 'BEGIN PRIVATE KEY' block".into()));
+        assert_eq!(err, KeyFileError::BadPrivateKey("it is not a PEM private key block".into()));
     }
 
     #[test]

@@ -106,19 +106,17 @@ async fn handle(
         None => route_to(router, request).await,
         Some(route) => {
             // Held until the answer is ready, so injected latency counts as time in flight.
-            let mailbox_slot = match microsoft::mailbox_key(request.uri().path(), request.headers()) {
-                Some(key) if route == Route::GraphSendMail => match shared.enter_mailbox(route, key) {
-                    Some(slot) => Some(slot),
-                    None => {
-                        let now = shared.now(route);
-                        return Ok(dated(
-                            &shared,
-                            Some(route),
-                            microsoft::over_mailbox_concurrency(request.headers(), now, 1),
-                        ));
-                    }
-                },
+            let mailbox_key = match route {
+                Route::GraphSendMail => microsoft::mailbox_key(request.uri().path(), request.headers()),
                 _ => None,
+            };
+            let mailbox_slot = match mailbox_key.map(|key| shared.enter_mailbox(route, key)) {
+                Some(None) => {
+                    let throttled = microsoft::over_mailbox_concurrency(request.headers(), shared.now(route), 1);
+                    return Ok(dated(&shared, Some(route), throttled));
+                }
+                Some(slot) => slot,
+                None => None,
             };
             let (latency_ms, firing) = shared.admit(route);
             if latency_ms > 0 {
